@@ -1,0 +1,105 @@
+"""The accounts API: registration, tokens, the current user, and role administration."""
+
+from django.contrib.auth import authenticate
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, status
+from rest_framework.authtoken.models import Token
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from accounts import selectors, services
+from accounts.access import HasRole
+from accounts.models import User
+from accounts.roles import Role
+from accounts.serializers import (
+    RegisterInputSerializer,
+    RoleChangeInputSerializer,
+    TokenInputSerializer,
+    TokenOutputSerializer,
+    UserOutputSerializer,
+)
+
+
+def as_api_validation_error(error: DjangoValidationError) -> exceptions.ValidationError:
+    """Carry a service's ValidationError to the API's error shape."""
+    if hasattr(error, "error_dict"):
+        return exceptions.ValidationError(error.message_dict)
+    return exceptions.ValidationError({"non_field_errors": error.messages})
+
+
+class RegisterApi(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "auth"
+
+    @extend_schema(request=RegisterInputSerializer, responses={201: UserOutputSerializer})
+    def post(self, request: Request) -> Response:
+        serializer = RegisterInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            user = services.user_register(**serializer.validated_data)
+        except DjangoValidationError as error:
+            raise as_api_validation_error(error) from error
+        return Response(UserOutputSerializer(user).data, status=status.HTTP_201_CREATED)
+
+
+class TokenApi(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "auth"
+
+    @extend_schema(request=TokenInputSerializer, responses={200: TokenOutputSerializer})
+    def post(self, request: Request) -> Response:
+        serializer = TokenInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = authenticate(request._request, **serializer.validated_data)
+        if user is None:
+            raise exceptions.AuthenticationFailed("Unable to sign in with the username and password given.")
+        token, _ = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
+
+
+class MeApi(APIView):
+    @extend_schema(responses={200: UserOutputSerializer})
+    def get(self, request: Request) -> Response:
+        return Response(UserOutputSerializer(request.user).data)
+
+
+class UserListApi(APIView):
+    permission_classes = [HasRole(Role.ADMIN)]
+
+    @extend_schema(responses={200: UserOutputSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        return Response(UserOutputSerializer(selectors.user_list(), many=True).data)
+
+
+class UserRoleApi(APIView):
+    """POST grants a role, DELETE revokes it (administrators only)."""
+
+    permission_classes = [HasRole(Role.ADMIN)]
+
+    @extend_schema(request=RoleChangeInputSerializer, responses={200: UserOutputSerializer})
+    def post(self, request: Request, user_id: int) -> Response:
+        user = get_object_or_404(User, pk=user_id)
+        serializer = RoleChangeInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.user_role_grant(actor=request.user, user=user, role=serializer.validated_data["role"])
+        return Response(UserOutputSerializer(user).data)
+
+    @extend_schema(request=RoleChangeInputSerializer, responses={200: UserOutputSerializer})
+    def delete(self, request: Request, user_id: int) -> Response:
+        user = get_object_or_404(User, pk=user_id)
+        serializer = RoleChangeInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            services.user_role_revoke(actor=request.user, user=user, role=serializer.validated_data["role"])
+        except DjangoValidationError as error:
+            raise as_api_validation_error(error) from error
+        return Response(UserOutputSerializer(user).data)

@@ -1,0 +1,43 @@
+"""``manage.py seed_demo``: demo accounts for every role, with known passwords. Idempotent."""
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from accounts import services
+from accounts.models import User
+from accounts.roles import Role
+
+#: Demo password shared by every demo account; printed on start by `make run`. Never used outside the demo.
+DEMO_PASSWORD = "sigillo-demo-2026"
+
+DEMO_USERS: tuple[tuple[str, str, tuple[Role, ...]], ...] = (
+    ("admin", "Ada Admin", (Role.ADMIN, Role.MODERATOR)),
+    ("moderator", "Mo Derator", (Role.MODERATOR,)),
+    ("creator", "Cleo Creator", (Role.CREATOR,)),
+    ("rights", "Rita Rights-Holder", (Role.RIGHTS_HOLDER, Role.CREATOR)),
+    ("estate", "Ed Estate", (Role.ESTATE_REPRESENTATIVE,)),
+)
+
+
+class Command(BaseCommand):
+    help = "Create the demo accounts (one per role) and print how to sign in."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--quiet-table", action="store_true", help="Do not print the accounts table.")
+
+    def handle(self, *args: Any, quiet_table: bool = False, **options: Any) -> None:
+        for username, display_name, roles in DEMO_USERS:
+            if not User.objects.filter(username=username).exists():
+                services.user_register(
+                    username=username,
+                    password=DEMO_PASSWORD,
+                    display_name=display_name,
+                    roles=roles,
+                    operator=True,
+                )
+        if quiet_table:
+            return
+        self.stdout.write("Demo accounts (password for all: %s)" % DEMO_PASSWORD)
+        for username, display_name, roles in DEMO_USERS:
+            self.stdout.write("  %-10s %-20s %s" % (username, display_name, ", ".join(role.label for role in roles)))

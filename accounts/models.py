@@ -1,0 +1,52 @@
+"""Users and the roles they hold."""
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+from accounts.roles import Role
+
+
+class User(AbstractUser):
+    """A person using Sigillo. What they may do follows from their roles, not from flags."""
+
+    display_name = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        ordering = ("username",)
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+    @property
+    def role_set(self) -> frozenset[str]:
+        """Return the user's roles, cached on the instance for the life of a request."""
+        cached = getattr(self, "_role_cache", None)
+        if cached is None:
+            cached = frozenset(self.roles.values_list("role", flat=True)) if self.pk else frozenset()
+            self._role_cache = cached
+        return cached
+
+    def has_role(self, role: Role | str) -> bool:
+        return self.is_active and str(role) in self.role_set
+
+    def forget_roles(self) -> None:
+        self.__dict__.pop("_role_cache", None)
+
+
+class UserRole(models.Model):
+    """One role held by one user, with who granted it and when."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="roles")
+    role = models.CharField(max_length=32, choices=Role.choices)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    granted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=("user", "role"), name="accounts_userrole_unique")]
+        ordering = ("user_id", "role")
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.role}"

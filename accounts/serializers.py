@@ -1,0 +1,49 @@
+"""API shapes of accounts. Validation of shape only; rules live in services."""
+
+from rest_framework import serializers
+
+from accounts.models import User
+from accounts.roles import SELF_SERVICE_ROLES, Role
+
+_SELF_SERVICE_CHOICES = [(role.value, role.label) for role in Role if role in SELF_SERVICE_ROLES]
+
+
+class RegisterInputSerializer(serializers.Serializer):
+    username = serializers.RegexField(
+        r"^[\w.@+-]+\Z",
+        max_length=150,
+        error_messages={"invalid": "Use letters, digits and @/./+/-/_ only."},
+    )
+    password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
+    email = serializers.EmailField(max_length=254, required=False, allow_blank=True, default="")
+    display_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+    roles = serializers.ListField(
+        child=serializers.ChoiceField(choices=_SELF_SERVICE_CHOICES),
+        required=False,
+        max_length=len(_SELF_SERVICE_CHOICES),
+        default=[Role.CREATOR.value],
+    )
+
+
+class TokenInputSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class TokenOutputSerializer(serializers.Serializer):
+    token = serializers.CharField()
+
+
+class UserOutputSerializer(serializers.ModelSerializer):
+    roles = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = ("id", "username", "email", "display_name", "roles", "date_joined")
+
+    def get_roles(self, user: User) -> list[str]:
+        return sorted(user.role_set)
+
+
+class RoleChangeInputSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=Role.choices)

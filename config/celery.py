@@ -1,0 +1,37 @@
+"""The Celery app: one app, three queues so each kind of work scales on its own machines.
+
+- ``default``: light bookkeeping (pings, expiries, notifications).
+- ``generation``: model inference, GPU machines.
+- ``scanning``: face matching and NSFW detection of outputs, CPU machines.
+"""
+
+import os
+import socket
+
+from celery import Celery
+from kombu import Queue
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+
+app = Celery("sigillo")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.task_queues = (Queue("default"), Queue("generation"), Queue("scanning"))
+app.autodiscover_tasks()
+
+
+@app.on_after_configure.connect
+def _ensure_filesystem_broker_folders(sender: Celery, **kwargs: object) -> None:
+    """Create the folders of the filesystem transport and result backend (embedded default)."""
+    options = sender.conf.broker_transport_options or {}
+    for key in ("data_folder_in", "data_folder_out", "control_folder", "processed_folder"):
+        if options.get(key):
+            os.makedirs(options[key], exist_ok=True)
+    backend = sender.conf.result_backend or ""
+    if backend.startswith("file://"):
+        os.makedirs(backend[len("file://") :], exist_ok=True)
+
+
+@app.task(name="sigillo.ping", ignore_result=False)
+def ping() -> dict[str, object]:
+    """Answer with the worker's host and process, proving a worker took the task."""
+    return {"hostname": socket.gethostname(), "pid": os.getpid()}

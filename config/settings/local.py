@@ -1,0 +1,8 @@
+"""Development settings: what `make run` uses."""
+
+from config.settings.base import *  # noqa: F403
+from config.settings.base import env
+
+DEBUG = env.bool("DJANGO_DEBUG", default=True)
+# A development key only; production settings refuse to start without DJANGO_SECRET_KEY.
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="django-insecure-local-development-only-key")

@@ -1,0 +1,37 @@
+"""Test settings: PostgreSQL and Redis when reachable, SQLite and the filesystem broker otherwise."""
+
+import socket
+
+from config.settings.base import *  # noqa: F403
+from config.settings.base import DATABASES, VAR_DIR, env
+
+
+def _reachable(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="django-insecure-test-only-key")
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+if "DATABASE_URL" not in env:
+    if _reachable("127.0.0.1", 5432):
+        DATABASES = {"default": env.db_url_config("postgres://postgres@127.0.0.1:5432/sigillo")}
+    else:
+        DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not memory: the Celery worker process of the end-to-end tests shares it.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+
+if "CELERY_BROKER_URL" not in env and _reachable("127.0.0.1", 6379):
+    # Database 15 keeps the tests' queues apart from a development worker's.
+    CELERY_BROKER_URL = "redis://127.0.0.1:6379/15"
+    CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 7200}
+
+SIGILLO_HEALTH_WORKER_TIMEOUT = env.float("SIGILLO_HEALTH_WORKER_TIMEOUT", default=10.0)
+LOGGING["root"]["level"] = env("LOG_LEVEL", default="WARNING")  # noqa: F405

@@ -1,0 +1,12 @@
+"""Web pages of the likeness registry."""
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from accounts.access import role_required
+from accounts.roles import Role
+
+
+@role_required(Role.RIGHTS_HOLDER, Role.ESTATE_REPRESENTATIVE, Role.MODERATOR)
+def likenesses(request: HttpRequest) -> HttpResponse:
+    return render(request, "consent/likenesses.html", {})

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from generation import views
+
+app_name = "generation"
+
+urlpatterns = [
+    path("", views.studio, name="studio"),
+]

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# `make run`: migrate, seed the demo, then the web server and a Celery worker side by side.
+# Ctrl-C (or either process dying) stops both.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE:-config.settings.local}"
+PY=.venv/bin/python
+HOST="${SIGILLO_HOST:-127.0.0.1}"
+PORT="${SIGILLO_PORT:-8000}"
+
+$PY manage.py migrate --noinput -v0
+$PY manage.py collectstatic --noinput -v0
+$PY manage.py seed_demo
+
+worker_pid=""; web_pid=""
+stop() {
+  trap - INT TERM EXIT
+  echo; echo "Stopping web server and worker..."
+  [ -n "$web_pid" ] && kill -TERM "$web_pid" 2>/dev/null || true
+  [ -n "$worker_pid" ] && kill -TERM "$worker_pid" 2>/dev/null || true
+  wait 2>/dev/null || true
+}
+trap stop INT TERM EXIT
+
+.venv/bin/celery -A config worker -Q default,generation,scanning --concurrency "${SIGILLO_WORKER_CONCURRENCY:-2}" \
+  --loglevel INFO --hostname "sigillo@%h" &
+worker_pid=$!
+$PY manage.py runserver "$HOST:$PORT" --noreload &
+web_pid=$!
+
+echo
+echo "Sigillo is starting on http://$HOST:$PORT/  (API docs: /api/docs/, health: /healthz)"
+echo "Sign in with a demo account above. Ctrl-C stops everything."
+wait -n "$worker_pid" "$web_pid" || true
