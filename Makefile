@@ -24,6 +24,7 @@ run: install
 
 test: install
 	bash scripts/ensure-chromium.sh
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install

@@ -61,7 +61,10 @@ class TokenApi(APIView):
         serializer.is_valid(raise_exception=True)
         user = authenticate(request._request, **serializer.validated_data)
         if user is None:
-            raise exceptions.AuthenticationFailed("Unable to sign in with the username and password given.")
+            raise exceptions.ValidationError(
+                {"non_field_errors": ["Unable to sign in with the username and password given."]},
+                code="invalid_credentials",
+            )
         token, _ = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
 

@@ -46,5 +46,7 @@ class RegisterForm(forms.Form):
             )
         except ValidationError as error:
             for field, messages in error.message_dict.items():
-                self.add_error("password1" if field == "password" else (field if field in self.fields else None), messages)
+                self.add_error(
+                    "password1" if field == "password" else (field if field in self.fields else None), messages
+                )
             raise

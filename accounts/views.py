@@ -51,5 +51,7 @@ def user_role_change(request: HttpRequest, user_id: int) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, "%s: %s %s." % (user.username, action == "grant" and "granted" or "revoked", Role(role).label))
+        messages.success(
+            request, "%s: %s %s." % (user.username, action == "grant" and "granted" or "revoked", Role(role).label)
+        )
     return redirect("accounts:users")

@@ -37,17 +37,41 @@ _MESSAGES = {
 }
 
 
-def _field_errors(detail: Any) -> Any:
-    """Turn DRF's nested ErrorDetail structure into lists of {code, message}."""
+def _flatten(detail: Any, path: str = "") -> list[dict[str, str]]:
+    """Flatten nested errors (list items, nested objects) into {code, message, path} entries."""
+    if isinstance(detail, dict):
+        return [
+            entry
+            for key, value in detail.items()
+            for entry in _flatten(value, "%s.%s" % (path, key) if path else str(key))
+        ]
     if isinstance(detail, list):
         if all(isinstance(item, exceptions.ErrorDetail) for item in detail):
-            return [{"code": item.code, "message": str(item)} for item in detail]
-        return [_field_errors(item) for item in detail]
-    if isinstance(detail, dict):
-        return {key: _field_errors(value) for key, value in detail.items()}
-    if isinstance(detail, exceptions.ErrorDetail):
-        return [{"code": detail.code, "message": str(detail)}]
-    return detail
+            return [_entry(item, path) for item in detail]
+        return [entry for index, item in enumerate(detail) for entry in _flatten(item, "%s.%d" % (path, index))]
+    return [_entry(detail, path)]
+
+
+def _entry(detail: Any, path: str) -> dict[str, str]:
+    entry = {"code": getattr(detail, "code", None) or ApiErrorCode.INVALID.value, "message": str(detail)}
+    if path:
+        entry["path"] = path
+    return entry
+
+
+def _is_leaf(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, exceptions.ErrorDetail) for item in value)
+
+
+def _field_errors(detail: Any) -> dict[str, list[dict[str, str]]]:
+    """Turn DRF's ErrorDetail structure into {field: [{code, message[, path]}]}.
+
+    Errors inside a field (an item of a list, a key of a nested object) stay under the
+    top-level field; ``path`` says where, e.g. ``roles.0``.
+    """
+    if not isinstance(detail, dict):
+        return {"non_field_errors": _flatten(detail)}
+    return {str(field): _flatten(value, "" if _is_leaf(value) else str(field)) for field, value in detail.items()}
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -61,8 +85,6 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return None
     if isinstance(exc, exceptions.ValidationError):
         fields = _field_errors(exc.detail)
-        if isinstance(fields, list):
-            fields = {"non_field_errors": fields}
         body = {
             "code": ApiErrorCode.INVALID.value,
             "message": _MESSAGES[ApiErrorCode.INVALID],

@@ -7,6 +7,6 @@ from accounts.access import role_required
 from accounts.roles import Role
 
 
-@role_required(Role.RIGHTS_HOLDER, Role.ESTATE_REPRESENTATIVE, Role.MODERATOR)
+@role_required(Role.RIGHTS_HOLDER, Role.ESTATE_REPRESENTATIVE)
 def likenesses(request: HttpRequest) -> HttpResponse:
     return render(request, "consent/likenesses.html", {})

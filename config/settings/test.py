@@ -33,5 +33,23 @@ if "CELERY_BROKER_URL" not in env and _reachable("127.0.0.1", 6379):
     CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL)
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 7200}
 
+if CELERY_BROKER_URL.startswith("filesystem://"):  # noqa: F405
+    # The tests' own folders, apart from a development worker's.
+    _broker_dir = VAR_DIR / "test-broker"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        key: str(_broker_dir / name)
+        for key, name in (
+            ("data_folder_in", "queue"),
+            ("data_folder_out", "queue"),
+            ("control_folder", "control"),
+            ("processed_folder", "processed"),
+        )
+    }
+    CELERY_BROKER_TRANSPORT_OPTIONS["store_processed"] = False
+    CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default="file://" + str(VAR_DIR / "test-results"))
+
+STATIC_ROOT = VAR_DIR / "test-static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+
 SIGILLO_HEALTH_WORKER_TIMEOUT = env.float("SIGILLO_HEALTH_WORKER_TIMEOUT", default=10.0)
 LOGGING["root"]["level"] = env("LOG_LEVEL", default="WARNING")  # noqa: F405

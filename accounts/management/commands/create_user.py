@@ -16,7 +16,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username")
-        parser.add_argument("--role", action="append", choices=Role.values, dest="roles", help="Repeat for several roles.")
+        parser.add_argument(
+            "--role", action="append", choices=Role.values, dest="roles", help="Repeat for several roles."
+        )
         parser.add_argument("--email", default="")
         parser.add_argument("--display-name", default="")
         parser.add_argument(
@@ -25,7 +27,16 @@ class Command(BaseCommand):
             help="Read the password from this environment variable (else ask on the terminal).",
         )
 
-    def handle(self, *args: Any, username: str, roles: list[str] | None, email: str, display_name: str, password_env: str, **options: Any) -> None:
+    def handle(
+        self,
+        *args: Any,
+        username: str,
+        roles: list[str] | None,
+        email: str,
+        display_name: str,
+        password_env: str,
+        **options: Any,
+    ) -> None:
         password = os.environ.get(password_env) or getpass.getpass("Password for %s: " % username)
         try:
             user = services.user_register(
@@ -37,5 +48,9 @@ class Command(BaseCommand):
                 operator=True,  # whoever runs manage.py operates the installation
             )
         except ValidationError as error:
-            raise CommandError("; ".join("%s: %s" % (field, " ".join(msgs)) for field, msgs in error.message_dict.items())) from error
-        self.stdout.write(self.style.SUCCESS("Created %s with roles: %s" % (user.username, ", ".join(sorted(user.role_set)))))
+            raise CommandError(
+                "; ".join("%s: %s" % (field, " ".join(msgs)) for field, msgs in error.message_dict.items())
+            ) from error
+        self.stdout.write(
+            self.style.SUCCESS("Created %s with roles: %s" % (user.username, ", ".join(sorted(user.role_set))))
+        )

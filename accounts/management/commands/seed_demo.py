@@ -9,7 +9,7 @@ from accounts.models import User
 from accounts.roles import Role
 
 #: Demo password shared by every demo account; printed on start by `make run`. Never used outside the demo.
-DEMO_PASSWORD = "sigillo-demo-2026"
+DEMO_PASSWORD = "sigillo-demo-2026"  # noqa: S105 - a published demo password
 
 DEMO_USERS: tuple[tuple[str, str, tuple[Role, ...]], ...] = (
     ("admin", "Ada Admin", (Role.ADMIN, Role.MODERATOR)),

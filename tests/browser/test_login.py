@@ -1,0 +1,41 @@
+"""A real browser signs in through the login page and sees the navigation of its roles."""
+
+import pytest
+
+from accounts.roles import Role
+from tests.conftest import sign_in
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
+
+
+def test_moderator_signs_in_and_sees_moderation_navigation(page, make_user):
+    make_user(Role.MODERATOR, username="mona", display_name="Mona")
+
+    sign_in(page, "mona")
+
+    nav = page.get_by_test_id("main-nav")
+    assert nav.get_by_role("link", name="Moderation").is_visible()
+    assert nav.get_by_role("link", name="Studio").count() == 0
+    assert nav.get_by_role("link", name="My likenesses").count() == 0
+    assert nav.get_by_role("link", name="Users & roles").count() == 0
+    page.click("[data-nav=queue]")
+    assert page.locator("h1").inner_text() == "Moderation queue"
+
+
+def test_creator_signs_in_and_cannot_open_moderation(page, make_user):
+    make_user(Role.CREATOR, username="cleo")
+
+    sign_in(page, "cleo")
+
+    assert page.get_by_test_id("main-nav").get_by_role("link", name="Studio").is_visible()
+    response = page.goto("/moderation/")
+    assert response.status == 403
+
+
+def test_wrong_password_shows_the_error(page, make_user):
+    make_user(username="cleo")
+
+    sign_in(page, "cleo", "not-the-password")
+
+    assert "Please enter a correct username and password" in page.locator("[role=alert]").inner_text()
+    assert page.get_by_test_id("main-nav").get_by_role("link").count() == 0

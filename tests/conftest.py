@@ -1,0 +1,244 @@
+"""Fixtures for the whole suite: media in a temp folder, a real Celery worker, a real browser."""
+
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.db import connection, connections
+from rest_framework.test import APIClient
+
+from accounts.roles import Role
+from tests.factories import PASSWORD, UserFactory
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+
+
+def _redact(url: str) -> str:
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        return "%s://***@%s" % (scheme, rest.split("@", 1)[1])
+    return url
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """Say which database and broker the run uses (CI's log shows it)."""
+    db = settings.DATABASES["default"]
+    where = db.get("HOST") or db.get("TEST", {}).get("NAME") or db["NAME"]
+    port = db.get("PORT") or ""
+    return [
+        "sigillo database: %s (%s%s)" % (connection.vendor, where, ":%s" % port if port else ""),
+        "sigillo broker: %s" % _redact(settings.CELERY_BROKER_URL),
+        "sigillo result backend: %s" % _redact(settings.CELERY_RESULT_BACKEND),
+    ]
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings: Any, tmp_path: Path) -> None:
+    """Send every file the code under test writes to a temporary folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Start every test with an empty cache (throttle counters live there)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def make_user(db: None) -> Any:
+    """Make a user holding ``roles``; the password is ``tests.factories.PASSWORD``."""
+
+    def make(*roles: Role, **fields: Any) -> Any:
+        return UserFactory(roles=list(roles) if roles else None, **fields)
+
+    return make
+
+
+def _database_url() -> str:
+    """The URL of the test database the suite is using right now (the worker must use it too)."""
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return "sqlite:///" + str(db["NAME"])
+    auth = db["USER"] + ((":" + db["PASSWORD"]) if db.get("PASSWORD") else "")
+    return "postgres://%s@%s:%s/%s" % (auth, db["HOST"] or "127.0.0.1", db["PORT"] or 5432, db["NAME"])
+
+
+class WorkerProcess:
+    """A real ``celery worker`` subprocess, on the suite's broker and test database."""
+
+    def __init__(self, process: subprocess.Popen, log: Path) -> None:
+        self.process = process
+        self.log = log
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def owns(self, pid: int) -> bool:
+        """Return whether ``pid`` is the worker or one of its pool processes."""
+        if pid == self.pid:
+            return True
+        try:
+            status = Path("/proc/%d/status" % pid).read_text()
+        except OSError:
+            return False
+        ppid = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("PPid:"))
+        return ppid == self.pid
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db: None, tmp_path: Path) -> Iterator[WorkerProcess]:
+    """Start a real Celery worker process for an end-to-end test and stop it afterwards.
+
+    Tests using it see committed data only (``transactional_db``), as the worker does.
+    """
+    from config.celery import app
+
+    app.control.purge()  # no task left over from an earlier run
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": _database_url(),
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "CELERY_RESULT_BACKEND": settings.CELERY_RESULT_BACKEND,
+        "SIGILLO_MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "LOG_LEVEL": "INFO",
+    }
+    log = tmp_path / "worker.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "-Q",
+                "default,generation,scanning",
+                "--concurrency",
+                "1",
+                "--pool",
+                "prefork",
+                "--loglevel",
+                "INFO",
+                "--without-gossip",
+                "--without-mingle",
+                "--hostname",
+                "test-%d@%%h" % os.getpid(),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    worker = WorkerProcess(process, log)
+    try:
+        deadline = time.monotonic() + 60
+        while "ready." not in worker.output():
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("Celery worker did not start:\n" + worker.output())
+            time.sleep(0.2)
+        yield worker
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture
+def chromium(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """Debian's Chromium, driven by Playwright (its own browser download does not work here)."""
+    if not os.path.exists(CHROMIUM):
+        pytest.fail("%s is missing: run scripts/ensure-chromium.sh (make test does)" % CHROMIUM)
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop running in this thread while it lives (only
+    # for this test); Django's ORM calls from the test body stay synchronous and safe.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--disable-quic",
+            ],
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+            # ORM calls made while Playwright's loop ran used connections local to its
+            # context: close them here, in that context, or they outlive the test database.
+            connections.close_all()
+            _wait_for_live_server_requests()
+
+
+def _wait_for_live_server_requests(timeout: float = 10.0) -> None:
+    """Wait until the live server's request threads (kept alive by the browser) have ended.
+
+    Each closes its database connection as it ends; the test database cannot be dropped
+    while one is still open.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not any("process_request_thread" in thread.name for thread in threading.enumerate()):
+            return
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def page(chromium: Any, live_server: Any) -> Iterator[Any]:
+    """A fresh browser page; ``page.base_url`` is the live server's address."""
+    context = chromium.new_context(base_url=live_server.url)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.base_url = live_server.url
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+def sign_in(page: Any, username: str, password: str = PASSWORD) -> None:
+    """Sign in through the login page, as a person would."""
+    page.goto("/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("form.stacked button[type=submit]")
+    page.wait_for_load_state()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _clean_test_broker_folders() -> Iterator[None]:
+    yield
+    shutil.rmtree(settings.VAR_DIR / "test-broker", ignore_errors=True)

@@ -1,0 +1,46 @@
+"""GET /healthz against the real database, broker and a real worker process."""
+
+import pytest
+
+from config.celery import app
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.mark.worker
+def test_healthz_is_green_with_a_worker(client, celery_worker_process, settings):
+    response = client.get("/healthz")
+
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["checks"]["database"]["vendor"] in ("postgresql", "sqlite")
+    assert celery_worker_process.owns(body["checks"]["worker"]["pid"])
+
+
+def test_healthz_is_503_without_a_worker(client, settings):
+    settings.SIGILLO_HEALTH_WORKER_TIMEOUT = 1.0
+    app.control.purge()
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "down"
+    assert body["checks"]["database"]["ok"] and body["checks"]["broker"]["ok"]
+    assert body["checks"]["worker"]["ok"] is False
+    assert "no worker answered" in body["checks"]["worker"]["error"]
+    app.control.purge()
+
+
+def test_healthz_is_503_when_the_broker_is_down(client, monkeypatch):
+    # A real connection attempt to a port nothing listens on.
+    monkeypatch.setitem(app.conf, "broker_url", "redis://127.0.0.1:1/0")
+    monkeypatch.setitem(app.conf, "broker_write_url", None)
+    monkeypatch.setitem(app.conf, "broker_connection_retry", False)
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    checks = response.json()["checks"]
+    assert checks["broker"]["ok"] is False
+    assert checks["worker"] == {"ok": False, "error": "broker down"}
