@@ -4,13 +4,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE:-config.settings.local}"
-PY=.venv/bin/python
+PY="${SIGILLO_PYTHON:-.venv/bin/python}"
 HOST="${SIGILLO_HOST:-127.0.0.1}"
 PORT="${SIGILLO_PORT:-8000}"
 
-$PY manage.py migrate --noinput -v0
-$PY manage.py collectstatic --noinput -v0
-$PY manage.py seed_demo
+"$PY" manage.py migrate --noinput -v0
+"$PY" manage.py collectstatic --noinput -v0
+"$PY" manage.py seed_demo
 
 worker_pid=""; web_pid=""
 stop() {
@@ -22,10 +22,10 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-.venv/bin/celery -A config worker -Q default,generation,scanning --concurrency "${SIGILLO_WORKER_CONCURRENCY:-2}" \
+"$PY" -m celery -A config worker -Q default,generation,scanning --concurrency "${SIGILLO_WORKER_CONCURRENCY:-2}" \
   --loglevel INFO --hostname "sigillo@%h" &
 worker_pid=$!
-$PY manage.py runserver "$HOST:$PORT" --noreload &
+"$PY" manage.py runserver "$HOST:$PORT" --noreload &
 web_pid=$!
 
 echo
