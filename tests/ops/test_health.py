@@ -34,6 +34,8 @@ def test_healthz_is_503_without_a_worker(client, settings):
 
 def test_healthz_is_503_when_the_broker_is_down(client, monkeypatch):
     # A real connection attempt to a port nothing listens on.
+    # Celery prefers the CELERY_BROKER_URL environment variable to its configuration.
+    monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:1/0")
     monkeypatch.setitem(app.conf, "broker_url", "redis://127.0.0.1:1/0")
     monkeypatch.setitem(app.conf, "broker_write_url", None)
     monkeypatch.setitem(app.conf, "broker_connection_retry", False)
