@@ -4,6 +4,7 @@ Answers 200 with every check ``ok``, or 503 naming what is down. The worker chec
 real round trip: a ``sigillo.ping`` task sent through the broker and answered by a worker.
 """
 
+import contextlib
 import logging
 import time
 from typing import Any
@@ -55,7 +56,8 @@ def check_worker() -> dict[str, Any]:
         result.revoke()
         raise TimeoutError("no worker answered within %.1f s" % settings.SIGILLO_HEALTH_WORKER_TIMEOUT) from None
     finally:
-        result.forget()
+        with contextlib.suppress(Exception):  # nothing to forget when no answer came
+            result.forget()
     return {"worker": answer.get("hostname"), "pid": answer.get("pid")}
 
 

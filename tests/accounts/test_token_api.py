@@ -84,3 +84,12 @@ def test_anonymous_is_refused(api_client):
 
     assert response.status_code == 401
     assert response.json()["error"]["code"] == ApiErrorCode.NOT_AUTHENTICATED
+
+
+def test_token_requests_are_rate_limited(api_client, settings):
+    body = {"username": "nobody", "password": "wrong-password!"}
+    statuses = [api_client.post(URL, body, format="json").status_code for _ in range(31)]
+
+    assert statuses[:30] == [400] * 30
+    assert statuses[30] == 429
+    assert api_client.post(URL, body, format="json").json()["error"]["code"] == ApiErrorCode.THROTTLED
