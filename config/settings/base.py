@@ -116,6 +116,9 @@ STORAGES = {
 MEDIA_ROOT = Path(env("SIGILLO_MEDIA_ROOT", default=str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"
 
+# Biometric data at rest (photos, embeddings): comma-separated Fernet keys, newest first.
+SIGILLO_BIOMETRIC_KEYS = env.list("SIGILLO_BIOMETRIC_KEYS", default=[])
+
 # Django REST framework and the OpenAPI schema.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -6,6 +6,8 @@ from config.settings.base import env
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")  # ImproperlyConfigured when missing: refuse to start.
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
+# Photos and embeddings are encrypted with these keys; no default.
+SIGILLO_BIOMETRIC_KEYS = env.list("SIGILLO_BIOMETRIC_KEYS")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)

@@ -53,3 +53,8 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 SIGILLO_HEALTH_WORKER_TIMEOUT = env.float("SIGILLO_HEALTH_WORKER_TIMEOUT", default=10.0)
 LOGGING["root"]["level"] = env("LOG_LEVEL", default="WARNING")  # noqa: F405
+
+if not SIGILLO_BIOMETRIC_KEYS:  # noqa: F405
+    from consent.crypto import derive_key
+
+    SIGILLO_BIOMETRIC_KEYS = [derive_key(SECRET_KEY)]

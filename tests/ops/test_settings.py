@@ -13,11 +13,12 @@ PRODUCTION_ENV = {
     "DJANGO_SECRET_KEY": "k3y-" + "x7Qp9" * 12,
     "DJANGO_ALLOWED_HOSTS": "sigillo.example.org",
     "DATABASE_URL": "sqlite:////tmp/sigillo-check.sqlite3",
+    "SIGILLO_BIOMETRIC_KEYS": "q4yJQmYwVwXvVq5x0a4w3c7Vb8n2LJ2sS0JrXlq9xyE=",
 }
 
 
 def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
-    base = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "DATABASE_URL"))}
+    base = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "DATABASE_URL", "SIGILLO_"))}
     return subprocess.run(  # noqa: S603
         [sys.executable, *args], cwd=ROOT, env={**base, **env}, capture_output=True, text=True, timeout=120
     )
@@ -51,3 +52,10 @@ def test_json_logs_are_one_object_per_line():
     assert record["message"] == "hello world"
     assert record["level"] == "WARNING"
     assert record["logger"] == "sigillo.test"
+
+
+def test_production_refuses_to_start_without_biometric_keys():
+    env = {key: value for key, value in PRODUCTION_ENV.items() if key != "SIGILLO_BIOMETRIC_KEYS"}
+    result = run(["manage.py", "check"], env)
+    assert result.returncode != 0
+    assert "SIGILLO_BIOMETRIC_KEYS" in result.stderr
