@@ -11,6 +11,8 @@ class User(AbstractUser):
     """A person using Sigillo. What they may do follows from their roles, not from flags."""
 
     display_name = models.CharField(max_length=150, blank=True)
+    #: When a moderator verified who this person is ("any verified user" in consent policies).
+    verified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ("username",)
@@ -26,6 +28,10 @@ class User(AbstractUser):
             cached = frozenset(self.roles.values_list("role", flat=True)) if self.pk else frozenset()
             self._role_cache = cached
         return cached
+
+    @property
+    def is_verified(self) -> bool:
+        return self.verified_at is not None
 
     def has_role(self, role: Role | str) -> bool:
         return self.is_active and str(role) in self.role_set

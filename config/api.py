@@ -29,7 +29,19 @@ class ApiErrorCode(StrEnum):
     METHOD_NOT_ALLOWED = "method_not_allowed"
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     THROTTLED = "throttled"
+    ENROLLMENT_REJECTED = "enrollment_rejected"
+    IMPORT_REJECTED = "import_rejected"
+    CONFLICT = "conflict"
     ERROR = "error"
+
+
+class ApiError(exceptions.APIException):
+    """An error with a stable code and extra members in the body (e.g. per-photo reasons)."""
+
+    def __init__(self, *, code: ApiErrorCode, message: str, status_code: int = 400, **extra: Any) -> None:
+        super().__init__(detail=message, code=code.value)
+        self.status_code = status_code
+        self.extra = extra
 
 
 _MESSAGES = {
@@ -94,7 +106,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     elif isinstance(exc, exceptions.APIException):
         detail = exc.detail
         code = getattr(detail, "code", None) or exc.default_code
-        body = {"code": str(code), "message": str(detail)}
+        body = {"code": str(code), "message": str(detail), **getattr(exc, "extra", {})}
     else:  # pragma: no cover - DRF renders nothing but APIException.
         body = {"code": ApiErrorCode.ERROR.value, "message": str(exc)}
     response.data = {"error": body}

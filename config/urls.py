@@ -9,6 +9,8 @@ from config.views import home
 
 api_v1 = [
     path("", include("accounts.api_urls")),
+    path("", include("consent.api_urls")),
+    path("", include("moderation.api_urls")),
 ]
 
 urlpatterns = [

@@ -75,6 +75,9 @@ class LikenessPhoto(models.Model):
     class Meta:
         ordering = ("created_at",)
 
+    def __str__(self) -> str:
+        return "photo %s of %s" % (self.pk, self.likeness_id)
+
 
 class Face(models.Model):
     """One enrolled face: its box on the photo and its embedding (encrypted), per engine and model."""
@@ -91,6 +94,9 @@ class Face(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=("engine", "model"))]
+
+    def __str__(self) -> str:
+        return "face %s of %s (%s)" % (self.pk, self.likeness_id, self.engine)
 
 
 class FaceIndexChange(models.Model):
@@ -111,6 +117,9 @@ class FaceIndexChange(models.Model):
     model = models.CharField(max_length=128)
     op = models.CharField(max_length=8, choices=Op.choices)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return "%d %s face %s" % (self.seq, self.op, self.face_id)
 
 
 class Audience(models.TextChoices):
@@ -169,6 +178,9 @@ class ConsentReceipt(models.Model):
     class Meta:
         ordering = ("-issued_at",)
 
+    def __str__(self) -> str:
+        return "receipt %s" % self.pk
+
     def as_dict(self) -> dict[str, object]:
         return {
             "id": str(self.id),
@@ -200,3 +212,6 @@ class EstateClaim(models.Model):
     decided_at = models.DateTimeField(null=True, blank=True)
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return "estate claim %s (%s)" % (self.pk, self.status)

@@ -16,7 +16,9 @@ from moderation.models import AuditEvent
 GENESIS = "0" * 64
 
 
-def _digest(*, prev_hash: str, actor_id: Any, action: str, target_type: str, target_id: str, data: dict, created_at: str) -> str:
+def _digest(
+    *, prev_hash: str, actor_id: Any, action: str, target_type: str, target_id: str, data: dict, created_at: str
+) -> str:
     payload = json.dumps(
         [prev_hash, actor_id, action, target_type, target_id, data, created_at],
         sort_keys=True,

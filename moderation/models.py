@@ -38,12 +38,17 @@ class Flag(models.Model):
     class Meta:
         ordering = ("created_at",)
 
+    def __str__(self) -> str:
+        return "%s flag %s (%s)" % (self.kind, self.pk, self.status)
+
 
 class AuditEvent(models.Model):
     """One entry of the append-only audit trail; each row carries the hash of the one before."""
 
     seq = models.BigAutoField(primary_key=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     actor_label = models.CharField(max_length=150, blank=True)  # kept when the user is deleted
     action = models.CharField(max_length=64, db_index=True)
     target_type = models.CharField(max_length=64, blank=True)
@@ -55,3 +60,6 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ("seq",)
+
+    def __str__(self) -> str:
+        return "%d %s" % (self.seq, self.action)

@@ -116,6 +116,12 @@ STORAGES = {
 MEDIA_ROOT = Path(env("SIGILLO_MEDIA_ROOT", default=str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"
 
+# Uploads: the largest file accepted, and how many photos one enrollment may carry.
+SIGILLO_UPLOAD_MAX_BYTES = env.int("SIGILLO_UPLOAD_MAX_BYTES", default=15 * 1024 * 1024)
+SIGILLO_ENROLL_MAX_PHOTOS = env.int("SIGILLO_ENROLL_MAX_PHOTOS", default=10)
+DATA_UPLOAD_MAX_MEMORY_SIZE = SIGILLO_UPLOAD_MAX_BYTES * 2
+FILE_UPLOAD_MAX_MEMORY_SIZE = SIGILLO_UPLOAD_MAX_BYTES
+
 # Biometric data at rest (photos, embeddings): comma-separated Fernet keys, newest first.
 SIGILLO_BIOMETRIC_KEYS = env.list("SIGILLO_BIOMETRIC_KEYS", default=[])
 
@@ -199,3 +205,20 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
     },
 }
+
+# Face engine.
+# "dlib" (default, models inside face_recognition_models) or "insightface" (a local ONNX pack).
+SIGILLO_FACE_ENGINE = env("SIGILLO_FACE_ENGINE", default="dlib")
+# Folder of the insightface pack (det_*.onnx + recognizer); never downloaded at run time.
+SIGILLO_INSIGHTFACE_MODEL_DIR = Path(
+    env("SIGILLO_INSIGHTFACE_MODEL_DIR", default=str(VAR_DIR / "models" / "insightface" / "buffalo_l"))
+)
+# Overrides of the engines' distance thresholds, keyed "engine/model":
+# {"dlib/dlib_face_recognition_resnet_model_v1": {"match": 0.6, "review": 0.68}}.
+SIGILLO_FACE_THRESHOLDS = env.json("SIGILLO_FACE_THRESHOLDS", default={})
+# Faces smaller than this (pixels, shorter side of the box) or blurrier than this (variance of
+# the Laplacian of the face resized to 112x112) are refused for enrollment.
+SIGILLO_FACE_MIN_SIZE = env.int("SIGILLO_FACE_MIN_SIZE", default=40)
+SIGILLO_FACE_MIN_BLUR = env.float("SIGILLO_FACE_MIN_BLUR", default=40.0)
+# Larger images are refused before they are decoded (decompression bombs included).
+SIGILLO_MAX_IMAGE_PIXELS = env.int("SIGILLO_MAX_IMAGE_PIXELS", default=40_000_000)

@@ -1,0 +1,19 @@
+from django.urls import path
+
+from consent import apis
+
+urlpatterns = [
+    path("likenesses/", apis.LikenessListCreateApi.as_view(), name="api-likenesses"),
+    path("likenesses/preview/", apis.LikenessPreviewApi.as_view(), name="api-likeness-preview"),
+    path("likenesses/protected/", apis.ProtectedCreateApi.as_view(), name="api-protected"),
+    path("likenesses/protected/import/", apis.ProtectedImportApi.as_view(), name="api-protected-import"),
+    path("likenesses/<str:likeness_id>/", apis.LikenessDetailApi.as_view(), name="api-likeness"),
+    path("likenesses/<str:likeness_id>/photos/", apis.LikenessPhotosApi.as_view(), name="api-likeness-photos"),
+    path(
+        "likenesses/<str:likeness_id>/photos/<str:photo_id>/",
+        apis.LikenessPhotoFileApi.as_view(),
+        name="api-likeness-photo",
+    ),
+    path("likenesses/<str:likeness_id>/consent/", apis.ConsentApi.as_view(), name="api-likeness-consent"),
+    path("likenesses/<str:likeness_id>/revoke/", apis.RevokeApi.as_view(), name="api-likeness-revoke"),
+]

@@ -1,0 +1,248 @@
+"""The registry's API: likenesses, their photos and consent (SPEC section 4)."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.access import HasRole
+from accounts.apis import as_api_validation_error
+from accounts.roles import Role
+from config.api import ApiError, ApiErrorCode
+from consent import crypto, selectors, services
+from consent.access import access_likeness_by_id, can_see_photos
+from consent.enrollment import EnrollmentRejected, PhotoInput, face_summary, photos_analyze
+from consent.serializers import (
+    ConsentInputSerializer,
+    ConsentVersionOutputSerializer,
+    EraseInputSerializer,
+    LikenessCreateInputSerializer,
+    LikenessOutputSerializer,
+    LikenessUpdateInputSerializer,
+    PhotosInputSerializer,
+    ProtectedCreateInputSerializer,
+)
+
+
+def photo_inputs(files: list, face_index: list[int]) -> list[PhotoInput]:
+    """Read uploaded files into PhotoInputs (index -1 or missing = let the engine decide)."""
+    inputs = []
+    for position, upload in enumerate(files):
+        chosen = face_index[position] if face_index and face_index[position] >= 0 else None
+        inputs.append(
+            PhotoInput(name=upload.name or "photo %d" % (position + 1), data=upload.read(), face_index=chosen)
+        )
+    return inputs
+
+
+def enrollment_error(rejected: EnrollmentRejected) -> ApiError:
+    return ApiError(
+        code=ApiErrorCode.ENROLLMENT_REJECTED,
+        message="Nothing was registered: %s" % rejected,
+        photos=[error.as_dict() for error in rejected.errors],
+    )
+
+
+def _call(service, *args, **kwargs):  # noqa: ANN001, ANN202 - thin adapter for service errors
+    try:
+        return service(*args, **kwargs)
+    except EnrollmentRejected as rejected:
+        raise enrollment_error(rejected) from rejected
+    except DjangoValidationError as error:
+        raise as_api_validation_error(error) from error
+    except PermissionError as error:
+        raise exceptions.PermissionDenied(str(error)) from error
+
+
+class LikenessListCreateApi(APIView):
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    @extend_schema(responses={200: LikenessOutputSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        everyone = request.query_params.get("all") in ("1", "true")
+        likenesses = (
+            selectors.likeness_list_all(request.user) if everyone else selectors.likeness_list_for(request.user)
+        )
+        return Response(LikenessOutputSerializer(likenesses, many=True).data)
+
+    @extend_schema(request=LikenessCreateInputSerializer, responses={201: LikenessOutputSerializer})
+    def post(self, request: Request) -> Response:
+        if not (request.user.has_role(Role.RIGHTS_HOLDER) or request.user.has_role(Role.ESTATE_REPRESENTATIVE)):
+            raise exceptions.PermissionDenied(
+                "Registering a likeness needs the rights holder or estate representative role."
+            )
+        serializer = LikenessCreateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        document = data["estate_document"]
+        result = _call(
+            services.likeness_enroll,
+            owner=request.user,
+            display_name=data["display_name"],
+            aliases=data["aliases"],
+            descriptors=data["descriptors"],
+            subject=data["subject"],
+            date_of_death=data["date_of_death"],
+            jurisdiction=data["jurisdiction"],
+            photos=photo_inputs(data["photos"], data["face_index"]),
+            estate_document=PhotoInput(name=document.name, data=document.read()) if document else None,
+        )
+        body = LikenessOutputSerializer(result.likeness).data
+        body["disputed_with_count"] = len(result.disputed_with)
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class LikenessPreviewApi(APIView):
+    """Detect the faces on photos without storing anything (for the registration page)."""
+
+    parser_classes = [MultiPartParser]
+    permission_classes = [HasRole(Role.RIGHTS_HOLDER, Role.ESTATE_REPRESENTATIVE, Role.MODERATOR)]
+
+    @extend_schema(request=PhotosInputSerializer, responses={200: dict})
+    def post(self, request: Request) -> Response:
+        serializer = PhotosInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        inputs = photo_inputs(serializer.validated_data["photos"], serializer.validated_data["face_index"])
+        try:
+            engine, analyzed = photos_analyze(photos=inputs)
+        except EnrollmentRejected as rejected:
+            raise enrollment_error(rejected) from rejected
+        return Response(
+            {
+                "engine": engine.thresholds(),
+                "photos": [
+                    {
+                        "index": index,
+                        "name": photo.input.name,
+                        "width": photo.image.width,
+                        "height": photo.image.height,
+                        "faces": [face_summary(face, engine) for face in photo.faces],
+                        "chosen": photo.faces.index(photo.chosen),
+                    }
+                    for index, photo in enumerate(analyzed)
+                ],
+            }
+        )
+
+
+class LikenessDetailApi(APIView):
+    @extend_schema(responses={200: LikenessOutputSerializer})
+    def get(self, request: Request, likeness_id: str) -> Response:
+        likeness = access_likeness_by_id(request.user, likeness_id)
+        return Response(LikenessOutputSerializer(likeness).data)
+
+    @extend_schema(request=LikenessUpdateInputSerializer, responses={200: LikenessOutputSerializer})
+    def patch(self, request: Request, likeness_id: str) -> Response:
+        likeness = access_likeness_by_id(request.user, likeness_id)
+        serializer = LikenessUpdateInputSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        likeness = _call(services.likeness_update, actor=request.user, likeness=likeness, **serializer.validated_data)
+        return Response(LikenessOutputSerializer(likeness).data)
+
+    @extend_schema(request=EraseInputSerializer, responses={200: LikenessOutputSerializer})
+    def delete(self, request: Request, likeness_id: str) -> Response:
+        likeness = access_likeness_by_id(request.user, likeness_id)
+        serializer = EraseInputSerializer(data=request.data or request.query_params)
+        serializer.is_valid(raise_exception=True)
+        likeness = _call(services.likeness_erase, actor=request.user, likeness=likeness, **serializer.validated_data)
+        return Response(LikenessOutputSerializer(likeness).data)
+
+
+class LikenessPhotosApi(APIView):
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(request=PhotosInputSerializer, responses={201: LikenessOutputSerializer})
+    def post(self, request: Request, likeness_id: str) -> Response:
+        likeness = access_likeness_by_id(request.user, likeness_id)
+        serializer = PhotosInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        inputs = photo_inputs(serializer.validated_data["photos"], serializer.validated_data["face_index"])
+        _call(services.likeness_add_photos, actor=request.user, likeness=likeness, photos=inputs)
+        return Response(LikenessOutputSerializer(likeness).data, status=status.HTTP_201_CREATED)
+
+
+class LikenessPhotoFileApi(APIView):
+    """The photo itself (decrypted), for its owner, their estate representatives and moderators."""
+
+    @extend_schema(responses={(200, "image/png"): bytes})
+    def get(self, request: Request, likeness_id: str, photo_id: str) -> HttpResponse:
+        likeness = access_likeness_by_id(request.user, likeness_id)
+        if not can_see_photos(request.user, likeness):
+            raise exceptions.NotFound()
+        photo = get_object_or_404(likeness.photos, pk=photo_id)
+        response = HttpResponse(crypto.read_encrypted_file(photo.file_path), content_type="image/png")
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
+class ConsentApi(APIView):
+    @extend_schema(responses={200: ConsentVersionOutputSerializer})
+    def get(self, request: Request, likeness_id: str) -> Response:
+        likeness = access_likeness_by_id(request.user, likeness_id)
+        history = selectors.consent_history(likeness)
+        current = history.first()
+        return Response(
+            {
+                "current": ConsentVersionOutputSerializer(current).data if current else None,
+                "history": ConsentVersionOutputSerializer(history, many=True).data,
+            }
+        )
+
+    @extend_schema(request=ConsentInputSerializer, responses={200: ConsentVersionOutputSerializer})
+    def put(self, request: Request, likeness_id: str) -> Response:
+        likeness = access_likeness_by_id(request.user, likeness_id)
+        serializer = ConsentInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        version = _call(services.consent_set, actor=request.user, likeness=likeness, **serializer.validated_data)
+        return Response(ConsentVersionOutputSerializer(version).data)
+
+
+class RevokeApi(APIView):
+    @extend_schema(request=None, responses={200: ConsentVersionOutputSerializer})
+    def post(self, request: Request, likeness_id: str) -> Response:
+        likeness = access_likeness_by_id(request.user, likeness_id)
+        version = _call(services.consent_revoke, actor=request.user, likeness=likeness)
+        return Response(ConsentVersionOutputSerializer(version).data)
+
+
+class ProtectedCreateApi(APIView):
+    permission_classes = [HasRole(Role.MODERATOR)]
+
+    @extend_schema(request=ProtectedCreateInputSerializer, responses={201: LikenessOutputSerializer})
+    def post(self, request: Request) -> Response:
+        serializer = ProtectedCreateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        likeness = _call(services.likeness_register_protected, moderator=request.user, **serializer.validated_data)
+        return Response(LikenessOutputSerializer(likeness).data, status=status.HTTP_201_CREATED)
+
+
+class ProtectedImportApi(APIView):
+    permission_classes = [HasRole(Role.MODERATOR)]
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        request={
+            "multipart/form-data": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}
+        },
+        responses={201: dict},
+    )
+    def post(self, request: Request) -> Response:
+        upload = request.data.get("file")
+        if upload is None or not hasattr(upload, "read"):
+            raise exceptions.ValidationError({"file": ["Attach a CSV file."]})
+        try:
+            created = services.protected_entries_import_csv(moderator=request.user, data=upload.read())
+        except services.CsvImportRejected as rejected:
+            raise ApiError(
+                code=ApiErrorCode.IMPORT_REJECTED,
+                message="Nothing was imported: %s" % rejected,
+                rows=[{"line": error.line, "message": error.message} for error in rejected.errors],
+            ) from rejected
+        return Response(
+            {"created": len(created), "ids": [str(likeness.pk) for likeness in created]}, status=status.HTTP_201_CREATED
+        )

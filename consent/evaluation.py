@@ -1,0 +1,182 @@
+"""``consent_evaluate``: does this likeness's consent cover this requester, this use, this prompt, now?
+
+Returns allow or deny with every reason that applies (stable codes in ``consent.errors``),
+the consent version it read, and — when allowed — a consent receipt that generations cite.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from consent.errors import ConsentReason
+from consent.models import Audience, ConsentReceipt, ConsentVersion, EstateClaim, Likeness, LikenessStatus, Subject, Use
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: ConsentReason
+    detail: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code.value, "detail": self.detail, **self.extra}
+
+
+@dataclass(frozen=True)
+class ConsentEvaluation:
+    allowed: bool
+    reasons: tuple[Reason, ...]
+    likeness_id: str
+    version: ConsentVersion | None
+    receipt: ConsentReceipt | None = None
+
+    @property
+    def codes(self) -> list[str]:
+        return [reason.code.value for reason in self.reasons]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "allowed": self.allowed,
+            "likeness": self.likeness_id,
+            "consent_version": self.version.number if self.version else None,
+            "reasons": [reason.as_dict() for reason in self.reasons],
+            "receipt": self.receipt.as_dict() if self.receipt else None,
+        }
+
+
+TopicMatcher = Callable[..., list[Any]]
+
+
+def _default_topic_matcher(*, prompt: str, topics: list[str]) -> list[Any]:
+    from consent.topics import topic_hits
+
+    return topic_hits(prompt=prompt, topics=topics)
+
+
+def _status_reasons(likeness: Likeness) -> list[Reason]:
+    if likeness.status == LikenessStatus.ERASED:
+        return [Reason(ConsentReason.LIKENESS_ERASED, "This likeness was erased; its name is a do-not-generate entry.")]
+    if likeness.protected:
+        return [
+            Reason(ConsentReason.PROTECTED_ENTRY, "%s is a protected entry: never allowed." % likeness.display_name)
+        ]
+    if likeness.status == LikenessStatus.DISPUTED:
+        return [
+            Reason(
+                ConsentReason.LIKENESS_DISPUTED,
+                "This likeness is disputed; it grants nothing until a moderator decides.",
+            )
+        ]
+    if (
+        likeness.subject == Subject.DECEASED
+        and not likeness.estate_claims.filter(status=EstateClaim.Status.VERIFIED).exists()
+    ):
+        return [
+            Reason(ConsentReason.ESTATE_UNVERIFIED, "No verified estate speaks for this person: nothing is allowed.")
+        ]
+    if likeness.status == LikenessStatus.PENDING_VERIFICATION:
+        return [Reason(ConsentReason.PENDING_VERIFICATION, "This likeness is waiting for verification.")]
+    return []
+
+
+def _in_audience(version: ConsentVersion, likeness: Likeness, requester: User) -> bool:
+    if likeness.owner_id is not None and requester.pk == likeness.owner_id:
+        return True
+    if version.audience == Audience.EVERYONE:
+        return True
+    if version.audience == Audience.VERIFIED_USERS:
+        return requester.is_verified
+    if version.audience == Audience.APPROVED_USERS:
+        return requester.pk in version.approved_users
+    return False
+
+
+def consent_evaluate(
+    *,
+    likeness: Likeness,
+    requester: User,
+    use: str,
+    prompt: str = "",
+    at: datetime | None = None,
+    topic_matcher: TopicMatcher | None = None,
+    issue_receipt: bool = True,
+) -> ConsentEvaluation:
+    """Evaluate the consent in force at ``at`` (now by default) for one requested use."""
+    at = at or timezone.now()
+    use = Use(use)
+    version = (
+        likeness.consent_versions.filter(created_at__lte=at).order_by("-number").first()
+        if at < timezone.now()
+        else likeness.consent_versions.order_by("-number").first()
+    )
+    reasons = _status_reasons(likeness)
+    if not reasons:
+        reasons = _policy_reasons(
+            version, likeness, requester, use, prompt, at, topic_matcher or _default_topic_matcher
+        )
+    if reasons:
+        return ConsentEvaluation(False, tuple(reasons), str(likeness.pk), version)
+    receipt = None
+    if issue_receipt:
+        with transaction.atomic():
+            receipt = ConsentReceipt.objects.create(
+                likeness=likeness, consent_version=version, requester=requester, use=use, issued_at=at
+            )
+    allowed = Reason(
+        ConsentReason.ALLOWED, "Consent version %d allows %s for this requester." % (version.number, use.label)
+    )
+    return ConsentEvaluation(True, (allowed,), str(likeness.pk), version, receipt)
+
+
+def _policy_reasons(
+    version: ConsentVersion | None,
+    likeness: Likeness,
+    requester: User,
+    use: Use,
+    prompt: str,
+    at: datetime,
+    topic_matcher: TopicMatcher,
+) -> list[Reason]:
+    if version is None:
+        return [Reason(ConsentReason.NO_CONSENT, "No consent was ever given.")]
+    if version.revoked:
+        return [Reason(ConsentReason.CONSENT_REVOKED, "Consent was revoked (version %d)." % version.number)]
+    reasons = []
+    if version.valid_from and at < version.valid_from:
+        reasons.append(Reason(ConsentReason.NOT_YET_VALID, "Consent starts on %s." % version.valid_from.isoformat()))
+    if version.valid_until and at >= version.valid_until:
+        reasons.append(Reason(ConsentReason.EXPIRED, "Consent ended on %s." % version.valid_until.isoformat()))
+    if not _in_audience(version, likeness, requester):
+        reasons.append(
+            Reason(
+                ConsentReason.REQUESTER_NOT_IN_AUDIENCE,
+                "This person's consent covers %s, which does not include this requester."
+                % Audience(version.audience).label.lower(),
+            )
+        )
+    if use.value not in version.uses:
+        reasons.append(Reason(ConsentReason.USE_NOT_ALLOWED, "%s use is not allowed." % use.label, {"use": use.value}))
+    if version.forbidden_topics and prompt:
+        try:
+            hits = topic_matcher(prompt=prompt, topics=list(version.forbidden_topics))
+        except Exception as error:  # a check that cannot run does not pass
+            reasons.append(
+                Reason(ConsentReason.TOPIC_CHECK_FAILED, "Forbidden topics could not be checked: %s" % error)
+            )
+        else:
+            for hit in hits:
+                reasons.append(
+                    Reason(
+                        ConsentReason.FORBIDDEN_TOPIC,
+                        "The prompt touches a forbidden topic: %s." % hit.topic,
+                        {"topic": hit.topic, "score": round(float(hit.score), 3), "span": list(hit.span)},
+                    )
+                )
+    if not reasons and version.per_use_approval and not (likeness.owner_id and requester.pk == likeness.owner_id):
+        reasons.append(Reason(ConsentReason.APPROVAL_REQUIRED, "Each use needs the rights holder's approval."))
+    return reasons

@@ -1,0 +1,332 @@
+"""The face engine's interface: typed results, image loading and the abstract engine.
+
+This module imports only the standard library, NumPy and Pillow, so that web processes can
+use its types and ``load_image`` without loading a model library.
+"""
+
+from __future__ import annotations
+
+import abc
+import io
+import warnings
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+#: Refuse images above this many pixels when the setting ``SIGILLO_MAX_IMAGE_PIXELS`` is absent.
+DEFAULT_MAX_IMAGE_PIXELS = 40_000_000
+#: Side of the square grey crop on which ``blur`` is measured.
+BLUR_CROP_SIDE = 112
+#: Image formats ``load_image`` accepts (JPEG includes MPO); a short list keeps rarely used decoders out.
+ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF")
+
+
+class ImageRejectCode(StrEnum):
+    """Stable codes of ``ImageRejected``."""
+
+    EMPTY_FILE = "empty_file"
+    NOT_AN_IMAGE = "not_an_image"
+    IMAGE_TOO_LARGE = "image_too_large"
+
+
+class FaceQualityProblem(StrEnum):
+    """Stable codes returned by ``quality_problem``."""
+
+    FACE_TOO_SMALL = "face_too_small"
+    FACE_TOO_BLURRED = "face_too_blurred"
+
+
+class MatchLevel(StrEnum):
+    """How close two faces are, as decided by an engine's thresholds."""
+
+    MATCH = "match"
+    NEAR_MATCH = "near_match"
+    NO_MATCH = "no_match"
+
+
+class ImageRejected(Exception):  # noqa: N818 - the name the registry uses
+    """The bytes given are not an image the face engine accepts."""
+
+    def __init__(self, code: ImageRejectCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class EngineUnavailable(Exception):  # noqa: N818 - the name the registry uses
+    """A face engine cannot run here (library or model files missing, or broken)."""
+
+
+@dataclass(frozen=True)
+class Box:
+    """A face's bounding box, in pixels of the EXIF-corrected original image."""
+
+    x: int
+    y: int
+    width: int
+    height: int
+
+    def as_dict(self) -> dict[str, int]:
+        return {"x": self.x, "y": self.y, "width": self.width, "height": self.height}
+
+
+# eq=False: the embedding is an array, whose comparison is not a truth value.
+@dataclass(frozen=True, eq=False)
+class DetectedFace:
+    """One face found in an image: where it is, how good it is, and its embedding.
+
+    ``size`` is the smaller side of ``box`` in original pixels; ``blur`` is the variance of the
+    Laplacian of the grey face crop resized to 112x112 (higher is sharper).
+    """
+
+    box: Box
+    landmarks: tuple[tuple[float, float], ...]
+    detection_score: float
+    size: int
+    blur: float
+    embedding: np.ndarray = field(repr=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the face without its embedding, ready to be stored as JSON."""
+        return {
+            "box": self.box.as_dict(),
+            "landmarks": [[round(x, 2), round(y, 2)] for x, y in self.landmarks],
+            "detection_score": round(self.detection_score, 4),
+            "size": self.size,
+            "blur": round(self.blur, 2),
+        }
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    """The comparison of two embeddings, with the thresholds that decided it."""
+
+    distance: float
+    level: MatchLevel
+    engine: str
+    model: str
+    match_threshold: float
+    review_threshold: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "distance": self.distance,
+            "level": str(self.level),
+            "engine": self.engine,
+            "model": self.model,
+            "match": self.match_threshold,
+            "review": self.review_threshold,
+        }
+
+
+def quality_problem(face: DetectedFace, min_size: int | None = None, min_blur: float | None = None) -> str | None:
+    """Return why ``face`` is not good enough to enroll or identify, or None if it is.
+
+    The limits default to the settings ``SIGILLO_FACE_MIN_SIZE`` and ``SIGILLO_FACE_MIN_BLUR``.
+    """
+    if min_size is None or min_blur is None:
+        from django.conf import settings
+
+        min_size = settings.SIGILLO_FACE_MIN_SIZE if min_size is None else min_size
+        min_blur = settings.SIGILLO_FACE_MIN_BLUR if min_blur is None else min_blur
+    if face.size < min_size:
+        return FaceQualityProblem.FACE_TOO_SMALL
+    if face.blur < min_blur:
+        return FaceQualityProblem.FACE_TOO_BLURRED
+    return None
+
+
+def load_image(data: bytes, *, max_pixels: int | None = None) -> Image.Image:
+    """Decode ``data`` into an upright RGB image, or raise ``ImageRejected``.
+
+    The size is checked from the header before any pixel is decoded, so a decompression bomb
+    is refused without being expanded. EXIF orientation is applied; transparency is flattened
+    onto white. ``max_pixels`` defaults to the setting ``SIGILLO_MAX_IMAGE_PIXELS``.
+    """
+    if not data:
+        raise ImageRejected(ImageRejectCode.EMPTY_FILE, "The file is empty.")
+    if max_pixels is None:
+        from django.conf import settings
+
+        max_pixels = getattr(settings, "SIGILLO_MAX_IMAGE_PIXELS", DEFAULT_MAX_IMAGE_PIXELS)
+    too_large = ImageRejected(
+        ImageRejectCode.IMAGE_TOO_LARGE, "The image has more than %d pixels; send a smaller one." % max_pixels
+    )
+    try:
+        with warnings.catch_warnings():
+            # Pillow's own bomb limit is higher than ours; its warning would only repeat ours.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS) as probe:
+                width, height = probe.size
+                if width * height > max_pixels:
+                    raise too_large
+                probe.verify()
+            image = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
+            image.load()
+            image = ImageOps.exif_transpose(image)
+    except ImageRejected:
+        raise
+    except Image.DecompressionBombError as error:
+        raise too_large from error
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as error:
+        # Pillow reports truncated and corrupt files as OSError, SyntaxError or ValueError.
+        raise ImageRejected(
+            ImageRejectCode.NOT_AN_IMAGE, "The file is not a readable image (JPEG, PNG, WebP, GIF, BMP or TIFF)."
+        ) from error
+    if width <= 0 or height <= 0:
+        raise ImageRejected(ImageRejectCode.NOT_AN_IMAGE, "The image has no pixels.")
+    return _to_rgb(image)
+
+
+def _to_rgb(image: Image.Image) -> Image.Image:
+    if image.mode == "RGB":
+        return image
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGB", rgba.size, (255, 255, 255))
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        return background
+    return image.convert("RGB")
+
+
+def blur_score(image: Image.Image, box: Box) -> float:
+    """Return the variance of the Laplacian of the grey ``box`` crop resized to 112x112."""
+    crop = image.crop((box.x, box.y, box.x + box.width, box.y + box.height)).convert("L")
+    grey = np.asarray(crop.resize((BLUR_CROP_SIDE, BLUR_CROP_SIDE), Image.Resampling.BILINEAR), dtype=np.float64)
+    laplacian = grey[:-2, 1:-1] + grey[2:, 1:-1] + grey[1:-1, :-2] + grey[1:-1, 2:] - 4.0 * grey[1:-1, 1:-1]
+    return float(laplacian.var())
+
+
+def clip_box(left: float, top: float, right: float, bottom: float, width: int, height: int) -> Box:
+    """Return the box with the given edges (right and bottom exclusive), clipped to the image."""
+    x0 = min(max(int(round(left)), 0), width - 1)
+    y0 = min(max(int(round(top)), 0), height - 1)
+    x1 = min(max(int(round(right)), x0 + 1), width)
+    y1 = min(max(int(round(bottom)), y0 + 1), height)
+    return Box(x=x0, y=y0, width=x1 - x0, height=y1 - y0)
+
+
+def make_face(
+    image: Image.Image,
+    *,
+    box: Box,
+    landmarks: Any,
+    detection_score: float,
+    embedding: np.ndarray,
+) -> DetectedFace:
+    """Build a ``DetectedFace``, measuring its quality on ``image`` (the original)."""
+    vector = np.asarray(embedding, dtype=np.float32).reshape(-1).copy()
+    vector.setflags(write=False)
+    return DetectedFace(
+        box=box,
+        landmarks=tuple((float(x), float(y)) for x, y in landmarks),
+        detection_score=float(detection_score),
+        size=min(box.width, box.height),
+        blur=blur_score(image, box),
+        embedding=vector,
+    )
+
+
+def largest_first(faces: list[DetectedFace]) -> list[DetectedFace]:
+    """Return ``faces`` sorted by size, largest first (ties: higher detection score first)."""
+    return sorted(faces, key=lambda face: (-face.size, -face.box.width * face.box.height, -face.detection_score))
+
+
+def configured_thresholds(engine: str, model: str, default: tuple[float, float]) -> tuple[float, float]:
+    """Return the (match, review) distance thresholds for ``engine/model``.
+
+    The setting ``SIGILLO_FACE_THRESHOLDS`` may override either value, keyed ``"engine/model"``.
+    """
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
+
+    override = getattr(settings, "SIGILLO_FACE_THRESHOLDS", {}).get("%s/%s" % (engine, model), {})
+    match = float(override.get("match", default[0]))
+    review = float(override.get("review", default[1]))
+    if not 0 < match <= review:
+        raise ImproperlyConfigured(
+            "SIGILLO_FACE_THRESHOLDS for %s/%s: need 0 < match <= review, got %s and %s"
+            % (engine, model, match, review)
+        )
+    return match, review
+
+
+class FaceEngine(abc.ABC):
+    """Detect faces, embed them and compare embeddings, as one engine and model do.
+
+    Thresholds are Euclidean distances between embeddings: a distance up to
+    ``match_threshold`` is a match, up to ``review_threshold`` a near match for a person to
+    review, anything further no match. Models load once, on first use or on ``load()``.
+    """
+
+    #: The engine's name, as in the setting ``SIGILLO_FACE_ENGINE``.
+    name: str
+    #: Length of the embeddings.
+    dimension: int
+    #: (match, review) thresholds used when the settings do not override them, per model.
+    default_thresholds: dict[str, tuple[float, float]]
+
+    @property
+    @abc.abstractmethod
+    def model(self) -> str:
+        """Return the name of the recognition model the embeddings come from."""
+
+    @abc.abstractmethod
+    def load(self) -> None:
+        """Load the models if not loaded yet; raise ``EngineUnavailable`` if they cannot be."""
+
+    @abc.abstractmethod
+    def analyze(self, image: Image.Image) -> list[DetectedFace]:
+        """Detect and embed every face of an RGB ``image``, largest first."""
+
+    def _thresholds(self) -> tuple[float, float]:
+        model = self.model
+        return configured_thresholds(self.name, model, self.default_thresholds[model])
+
+    @property
+    def match_threshold(self) -> float:
+        return self._thresholds()[0]
+
+    @property
+    def review_threshold(self) -> float:
+        return self._thresholds()[1]
+
+    def thresholds(self) -> dict[str, Any]:
+        """Return the engine, model and thresholds, to record with every match result."""
+        match, review = self._thresholds()
+        return {"engine": self.name, "model": self.model, "match": match, "review": review}
+
+    def distance(self, a: np.ndarray, b: np.ndarray) -> float:
+        """Return the Euclidean distance between two embeddings of this engine's model."""
+        a = np.asarray(a, dtype=np.float32).reshape(-1)
+        b = np.asarray(b, dtype=np.float32).reshape(-1)
+        if a.shape != (self.dimension,) or b.shape != (self.dimension,):
+            raise ValueError(
+                "%s embeddings have %d values, got %d and %d" % (self.model, self.dimension, a.size, b.size)
+            )
+        return float(np.linalg.norm(a - b))
+
+    def classify(self, distance: float) -> MatchLevel:
+        """Return whether ``distance`` is a match, a near match or no match."""
+        match, review = self._thresholds()
+        if distance <= match:
+            return MatchLevel.MATCH
+        if distance <= review:
+            return MatchLevel.NEAR_MATCH
+        return MatchLevel.NO_MATCH
+
+    def compare(self, a: np.ndarray, b: np.ndarray) -> MatchResult:
+        """Compare two embeddings; the result records the thresholds that decided it."""
+        distance = self.distance(a, b)
+        match, review = self._thresholds()
+        return MatchResult(
+            distance=distance,
+            level=self.classify(distance),
+            engine=self.name,
+            model=self.model,
+            match_threshold=match,
+            review_threshold=review,
+        )

