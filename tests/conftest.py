@@ -55,6 +55,16 @@ def _fresh_cache() -> None:
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_face_indexes() -> Iterator[None]:
+    """Every test builds its search indexes from its own database state (rolled back after)."""
+    from consent.search import reset_indexes
+
+    reset_indexes()
+    yield
+    reset_indexes()
+
+
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()
