@@ -603,3 +603,88 @@ def protected_entries_import_csv(*, moderator: User, data: bytes, max_rows: int 
             except ValidationError as error:
                 raise CsvImportRejected([CsvRowError(0, "%s: %s" % (name, " ".join(error.messages)))]) from error
     return created
+
+
+def _iou(a: dict, b: dict) -> float:
+    ax2, ay2, bx2, by2 = a["x"] + a["width"], a["y"] + a["height"], b["x"] + b["width"], b["y"] + b["height"]
+    inter = max(0, min(ax2, bx2) - max(a["x"], b["x"])) * max(0, min(ay2, by2) - max(a["y"], b["y"]))
+    union = a["width"] * a["height"] + b["width"] * b["height"] - inter
+    return inter / union if union else 0.0
+
+
+@dataclass(frozen=True)
+class ReembedReport:
+    photos: int
+    faces_created: int
+    faces_removed: int
+    failures: tuple[str, ...]
+
+
+def faces_reembed(*, engine: FaceEngine | None = None, actor: User | None = None) -> ReembedReport:
+    """Re-enroll every stored photo with the current engine and model, replacing other engines' faces.
+
+    Each photo's face is the detection that overlaps most with the face enrolled before. A
+    photo that no longer yields that face keeps its old embedding and is reported.
+    """
+    from consent.faces import get_engine
+    from consent.faces.base import load_image
+
+    engine = engine or get_engine()
+    photos = created = removed = 0
+    failures = []
+    for photo in LikenessPhoto.objects.select_related("likeness").order_by("created_at").iterator(chunk_size=100):
+        photos += 1
+        old_faces = list(photo.faces.all())
+        if any(face.engine == engine.name and face.model == engine.model for face in old_faces):
+            stale = [face for face in old_faces if (face.engine, face.model) != (engine.name, engine.model)]
+        else:
+            detected = engine.analyze(load_image(crypto.read_encrypted_file(photo.file_path)))
+            reference = old_faces[0].box if old_faces else None
+            if not detected or (reference and max(_iou(face.box.as_dict(), reference) for face in detected) < 0.3):
+                failures.append("%s: the enrolled face was not found again" % photo.pk)
+                continue
+            chosen = max(detected, key=lambda face: _iou(face.box.as_dict(), reference)) if reference else detected[0]
+            stale = old_faces
+        with transaction.atomic():
+            if not any(face.engine == engine.name and face.model == engine.model for face in old_faces):
+                face = Face.objects.create(
+                    likeness=photo.likeness,
+                    photo=photo,
+                    engine=engine.name,
+                    model=engine.model,
+                    dimension=int(chosen.embedding.shape[0]),
+                    embedding=crypto.encrypt_embedding(chosen.embedding),
+                    box=chosen.box.as_dict(),
+                    detection_score=float(chosen.detection_score),
+                )
+                FaceIndexChange.objects.create(
+                    face_id=face.pk,
+                    likeness_id=photo.likeness_id,
+                    engine=face.engine,
+                    model=face.model,
+                    op=FaceIndexChange.Op.ADD,
+                )
+                created += 1
+            for face in stale:
+                FaceIndexChange.objects.create(
+                    face_id=face.pk,
+                    likeness_id=photo.likeness_id,
+                    engine=face.engine,
+                    model=face.model,
+                    op=FaceIndexChange.Op.REMOVE,
+                )
+                face.delete()
+                removed += 1
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action="faces.reembed",
+            data={
+                "engine": engine.thresholds(),
+                "photos": photos,
+                "created": created,
+                "removed": removed,
+                "failures": len(failures),
+            },
+        )
+    return ReembedReport(photos=photos, faces_created=created, faces_removed=removed, failures=tuple(failures))

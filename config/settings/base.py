@@ -122,6 +122,9 @@ SIGILLO_ENROLL_MAX_PHOTOS = env.int("SIGILLO_ENROLL_MAX_PHOTOS", default=10)
 DATA_UPLOAD_MAX_MEMORY_SIZE = SIGILLO_UPLOAD_MAX_BYTES * 2
 FILE_UPLOAD_MAX_MEMORY_SIZE = SIGILLO_UPLOAD_MAX_BYTES
 
+# Photos for the demo likenesses of `make run` (never shipped with the product).
+SIGILLO_DEMO_FACES_DIR = Path(env("SIGILLO_DEMO_FACES_DIR", default=str(BASE_DIR.parent / "shared" / "faces")))
+
 # Biometric data at rest (photos, embeddings): comma-separated Fernet keys, newest first.
 SIGILLO_BIOMETRIC_KEYS = env.list("SIGILLO_BIOMETRIC_KEYS", default=[])
 
@@ -219,6 +222,17 @@ SIGILLO_FACE_THRESHOLDS = env.json("SIGILLO_FACE_THRESHOLDS", default={})
 # Faces smaller than this (pixels, shorter side of the box) or blurrier than this (variance of
 # the Laplacian of the face resized to 112x112) are refused for enrollment.
 SIGILLO_FACE_MIN_SIZE = env.int("SIGILLO_FACE_MIN_SIZE", default=40)
-SIGILLO_FACE_MIN_BLUR = env.float("SIGILLO_FACE_MIN_BLUR", default=40.0)
+SIGILLO_FACE_MIN_BLUR = env.float("SIGILLO_FACE_MIN_BLUR", default=20.0)
 # Larger images are refused before they are decoded (decompression bombs included).
 SIGILLO_MAX_IMAGE_PIXELS = env.int("SIGILLO_MAX_IMAGE_PIXELS", default=40_000_000)
+
+# Face search index.
+# Each process searches enrolled faces in memory: exactly (NumPy) up to EXACT_MAX faces of one
+# engine and model, with an HNSW graph (hnswlib) above. M, EF_CONSTRUCTION and EF were tuned
+# with `python -m bench --only face_search` (docs/benchmarks.md). SYNC_INTERVAL: seconds during
+# which a search skips checking the database for enrolments and erasures (0: check every time).
+SIGILLO_FACE_INDEX_EXACT_MAX = env.int("SIGILLO_FACE_INDEX_EXACT_MAX", default=20_000)
+SIGILLO_FACE_INDEX_HNSW_M = env.int("SIGILLO_FACE_INDEX_HNSW_M", default=16)
+SIGILLO_FACE_INDEX_HNSW_EF_CONSTRUCTION = env.int("SIGILLO_FACE_INDEX_HNSW_EF_CONSTRUCTION", default=100)
+SIGILLO_FACE_INDEX_HNSW_EF = env.int("SIGILLO_FACE_INDEX_HNSW_EF", default=48)
+SIGILLO_FACE_INDEX_SYNC_INTERVAL = env.float("SIGILLO_FACE_INDEX_SYNC_INTERVAL", default=0.0)

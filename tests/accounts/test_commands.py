@@ -43,3 +43,18 @@ def test_seed_demo_is_idempotent_and_covers_every_role(capsys):
     assert roles == {"creator", "rights_holder", "estate_representative", "moderator", "admin"}
     assert User.objects.get(username="admin").check_password(DEMO_PASSWORD)
     assert DEMO_PASSWORD in capsys.readouterr().out
+
+
+def test_seed_demo_registers_demo_likenesses_once(capsys):
+    from consent.models import Likeness
+
+    call_command("seed_demo")
+    call_command("seed_demo")
+
+    kit = Likeness.objects.get(display_name="Kit Harington")
+    assert kit.owner.username == "rights" and kit.status == "active" and kit.faces.count() == 1
+    assert kit.consent_versions.count() == 2
+    protected = Likeness.objects.filter(protected=True)
+    assert set(protected.values_list("display_name", flat=True)) == {"Barack Obama", "Joe Biden"}
+    assert all(entry.faces.count() == 1 for entry in protected)
+    assert "Kit Harington" in capsys.readouterr().out

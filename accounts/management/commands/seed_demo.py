@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from accounts import services
 from accounts.models import User
 from accounts.roles import Role
+from consent.demo import demo_likenesses_seed
 
 #: Demo password shared by every demo account; printed on start by `make run`. Never used outside the demo.
 DEMO_PASSWORD = "sigillo-demo-2026"  # noqa: S105 - a published demo password
@@ -25,8 +26,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--quiet-table", action="store_true", help="Do not print the accounts table.")
+        parser.add_argument("--no-likenesses", action="store_true", help="Only the accounts, no demo likenesses.")
 
-    def handle(self, *args: Any, quiet_table: bool = False, **options: Any) -> None:
+    def handle(self, *args: Any, quiet_table: bool = False, no_likenesses: bool = False, **options: Any) -> None:
         for username, display_name, roles in DEMO_USERS:
             if not User.objects.filter(username=username).exists():
                 services.user_register(
@@ -36,8 +38,13 @@ class Command(BaseCommand):
                     roles=roles,
                     operator=True,
                 )
+        likenesses = [] if no_likenesses else demo_likenesses_seed()
         if quiet_table:
             return
         self.stdout.write("Demo accounts (password for all: %s)" % DEMO_PASSWORD)
         for username, display_name, roles in DEMO_USERS:
             self.stdout.write("  %-10s %-20s %s" % (username, display_name, ", ".join(role.label for role in roles)))
+        if likenesses:
+            self.stdout.write("Demo likenesses:")
+            for line in likenesses:
+                self.stdout.write("  " + line)
