@@ -15,5 +15,11 @@ urlpatterns = [
         name="api-likeness-photo",
     ),
     path("likenesses/<str:likeness_id>/consent/", apis.ConsentApi.as_view(), name="api-likeness-consent"),
+    path("likenesses/<str:likeness_id>/requests/", apis.ConsentRequestListApi.as_view(), name="api-likeness-requests"),
+    path(
+        "likenesses/<str:likeness_id>/requests/<uuid:request_id>/decision/",
+        apis.ConsentRequestDecisionApi.as_view(),
+        name="api-likeness-request-decision",
+    ),
     path("likenesses/<str:likeness_id>/revoke/", apis.RevokeApi.as_view(), name="api-likeness-revoke"),
 ]

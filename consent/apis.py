@@ -19,6 +19,7 @@ from consent.access import access_likeness_by_id, can_see_photos
 from consent.enrollment import EnrollmentRejected, PhotoInput, face_summary, photos_analyze
 from consent.serializers import (
     ConsentInputSerializer,
+    ConsentRequestDecisionInputSerializer,
     ConsentVersionOutputSerializer,
     EraseInputSerializer,
     LikenessCreateInputSerializer,
@@ -246,3 +247,42 @@ class ProtectedImportApi(APIView):
         return Response(
             {"created": len(created), "ids": [str(likeness.pk) for likeness in created]}, status=status.HTTP_201_CREATED
         )
+
+
+class ConsentRequestListApi(APIView):
+    """Requests to use a likeness that wait for (or got) the rights holder's answer."""
+
+    @extend_schema(responses={200: dict})
+    def get(self, request: Request, likeness_id: str) -> Response:
+        likeness = access_likeness_by_id(request.user, likeness_id)
+        return Response(
+            [
+                {
+                    "id": str(item.pk),
+                    "requester": item.requester.username,
+                    "use": item.use,
+                    "prompt": item.prompt,
+                    "status": item.status,
+                    "consent_version": item.consent_version.number,
+                    "created_at": item.created_at,
+                    "decided_at": item.decided_at,
+                }
+                for item in likeness.consent_requests.select_related("requester", "consent_version")
+            ]
+        )
+
+
+class ConsentRequestDecisionApi(APIView):
+    @extend_schema(request=ConsentRequestDecisionInputSerializer, responses={200: dict})
+    def post(self, request: Request, likeness_id: str, request_id: str) -> Response:
+        likeness = access_likeness_by_id(request.user, likeness_id)
+        item = get_object_or_404(likeness.consent_requests, pk=request_id)
+        serializer = ConsentRequestDecisionInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        item = _call(
+            services.consent_request_decide,
+            actor=request.user,
+            request=item,
+            approve=serializer.validated_data["approve"],
+        )
+        return Response({"id": str(item.pk), "status": item.status})

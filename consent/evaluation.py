@@ -14,7 +14,17 @@ from django.utils import timezone
 
 from accounts.models import User
 from consent.errors import ConsentReason
-from consent.models import Audience, ConsentReceipt, ConsentVersion, EstateClaim, Likeness, LikenessStatus, Subject, Use
+from consent.models import (
+    Audience,
+    ConsentReceipt,
+    ConsentRequest,
+    ConsentVersion,
+    EstateClaim,
+    Likeness,
+    LikenessStatus,
+    Subject,
+    Use,
+)
 
 
 @dataclass(frozen=True)
@@ -178,5 +188,20 @@ def _policy_reasons(
                     )
                 )
     if not reasons and version.per_use_approval and not (likeness.owner_id and requester.pk == likeness.owner_id):
-        reasons.append(Reason(ConsentReason.APPROVAL_REQUIRED, "Each use needs the rights holder's approval."))
+        answered = (
+            ConsentRequest.objects.filter(consent_version=version, requester=requester, use=use.value, prompt=prompt)
+            .exclude(status=ConsentRequest.Status.PENDING)
+            .order_by("-decided_at")
+            .first()
+        )
+        if answered is None:
+            reasons.append(Reason(ConsentReason.APPROVAL_REQUIRED, "Each use needs the rights holder's approval."))
+        elif answered.status == ConsentRequest.Status.DENIED:
+            reasons.append(
+                Reason(
+                    ConsentReason.APPROVAL_DENIED,
+                    "The rights holder said no to this request.",
+                    {"request": str(answered.pk)},
+                )
+            )
     return reasons

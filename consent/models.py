@@ -215,3 +215,28 @@ class EstateClaim(models.Model):
 
     def __str__(self) -> str:
         return "estate claim %s (%s)" % (self.pk, self.status)
+
+
+class ConsentRequest(models.Model):
+    """A request to use a likeness whose consent asks for approval of each use."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for the rights holder"
+        APPROVED = "approved", "Approved"
+        DENIED = "denied", "Denied"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    likeness = models.ForeignKey(Likeness, on_delete=models.CASCADE, related_name="consent_requests")
+    consent_version = models.ForeignKey(ConsentVersion, on_delete=models.CASCADE, related_name="requests")
+    requester = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    use = models.CharField(max_length=16, choices=Use.choices)
+    prompt = models.TextField(blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+
+    def __str__(self) -> str:
+        return "request %s (%s)" % (self.pk, self.status)

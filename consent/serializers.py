@@ -148,3 +148,7 @@ class LikenessOutputSerializer(serializers.ModelSerializer):
     def get_consent(self, likeness: Likeness) -> dict | None:
         version = likeness.consent_versions.order_by("-number").first()
         return ConsentVersionOutputSerializer(version).data if version else None
+
+
+class ConsentRequestDecisionInputSerializer(serializers.Serializer):
+    approve = serializers.BooleanField()

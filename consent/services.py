@@ -688,3 +688,43 @@ def faces_reembed(*, engine: FaceEngine | None = None, actor: User | None = None
             },
         )
     return ReembedReport(photos=photos, faces_created=created, faces_removed=removed, failures=tuple(failures))
+
+
+def consent_request_open(*, likeness: Likeness, requester: User, use: str, prompt: str = "") -> "ConsentRequest":
+    """Ask the rights holder to approve one use (the same open request is reused)."""
+    from consent.models import ConsentRequest
+
+    version = consent_current(likeness)
+    with transaction.atomic():
+        existing = ConsentRequest.objects.filter(
+            likeness=likeness, consent_version=version, requester=requester, use=use, prompt=prompt
+        ).first()
+        if existing:
+            return existing
+        request = ConsentRequest.objects.create(
+            likeness=likeness, consent_version=version, requester=requester, use=Use(use), prompt=prompt[:4000]
+        )
+        audit_record(
+            actor=requester, action="consent.request", target=likeness, data={"request": str(request.pk), "use": use}
+        )
+    return request
+
+
+@transaction.atomic
+def consent_request_decide(*, actor: User, request: "ConsentRequest", approve: bool) -> "ConsentRequest":
+    """The rights holder says yes or no to one request."""
+    from consent.models import ConsentRequest
+
+    request = ConsentRequest.objects.select_for_update().get(pk=request.pk)
+    if request.status != ConsentRequest.Status.PENDING:
+        raise ValidationError("This request has already been answered.", code="not_open")
+    request.status = ConsentRequest.Status.APPROVED if approve else ConsentRequest.Status.DENIED
+    request.decided_at = timezone.now()
+    request.save(update_fields=["status", "decided_at"])
+    audit_record(
+        actor=actor,
+        action="consent.request_decide",
+        target=request.likeness,
+        data={"request": str(request.pk), "approved": approve},
+    )
+    return request

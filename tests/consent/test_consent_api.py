@@ -223,3 +223,57 @@ def test_other_people_cannot_read_or_change_consent(api_client, likeness, make_u
         assert put_consent(api_client, user, likeness, OPEN_POLICY).status_code == 404
         assert api_client.post("/api/v1/likenesses/%s/revoke/" % likeness.pk).status_code == 404
     assert ConsentVersion.objects.filter(likeness=likeness).count() == 1
+
+
+def test_per_use_approval_waits_for_the_rights_holders_answer(api_client, owner, likeness, make_user):
+    from consent.services import consent_request_open
+
+    put_consent(api_client, owner, likeness, {**OPEN_POLICY, "per_use_approval": True})
+    creator = make_user(Role.CREATOR)
+    prompt = "Rose reading in a garden"
+    first = consent_evaluate(
+        likeness=likeness, requester=creator, use="personal", prompt=prompt, topic_matcher=no_topics
+    )
+    assert first.codes == [ConsentReason.APPROVAL_REQUIRED]
+    pending = consent_request_open(likeness=likeness, requester=creator, use="personal", prompt=prompt)
+    assert consent_request_open(likeness=likeness, requester=creator, use="personal", prompt=prompt) == pending
+
+    api_client.force_authenticate(owner)
+    listed = api_client.get("/api/v1/likenesses/%s/requests/" % likeness.pk).json()
+    assert [(item["id"], item["status"]) for item in listed] == [(str(pending.pk), "pending")]
+    bad = api_client.post(
+        "/api/v1/likenesses/%s/requests/%s/decision/" % (likeness.pk, pending.pk), {"approve": "perhaps"}, format="json"
+    )
+    assert bad.status_code == 400
+    answer = api_client.post(
+        "/api/v1/likenesses/%s/requests/%s/decision/" % (likeness.pk, pending.pk), {"approve": True}, format="json"
+    )
+    assert answer.status_code == 200 and answer.json()["status"] == "approved"
+    again = api_client.post(
+        "/api/v1/likenesses/%s/requests/%s/decision/" % (likeness.pk, pending.pk), {"approve": False}, format="json"
+    )
+    assert again.status_code == 400
+
+    assert consent_evaluate(
+        likeness=likeness, requester=creator, use="personal", prompt=prompt, topic_matcher=no_topics
+    ).allowed
+    other_prompt = consent_evaluate(
+        likeness=likeness, requester=creator, use="personal", prompt="Rose on a horse", topic_matcher=no_topics
+    )
+    assert other_prompt.codes == [ConsentReason.APPROVAL_REQUIRED]
+
+
+def test_a_denied_request_denies_with_its_own_reason(api_client, owner, likeness, make_user):
+    from consent.services import consent_request_decide, consent_request_open
+
+    put_consent(api_client, owner, likeness, {**OPEN_POLICY, "per_use_approval": True})
+    creator = make_user(Role.CREATOR)
+    request = consent_request_open(likeness=likeness, requester=creator, use="parody", prompt="Rose as a pirate")
+    consent_request_decide(actor=owner, request=request, approve=False)
+
+    result = consent_evaluate(
+        likeness=likeness, requester=creator, use="parody", prompt="Rose as a pirate", topic_matcher=no_topics
+    )
+    assert result.codes == [ConsentReason.APPROVAL_DENIED]
+    api_client.force_authenticate(make_user(Role.RIGHTS_HOLDER))
+    assert api_client.get("/api/v1/likenesses/%s/requests/" % likeness.pk).status_code == 404
