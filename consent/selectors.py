@@ -2,10 +2,15 @@
 
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from consent.access import is_moderator
-from consent.models import ConsentVersion, Likeness
+from consent.models import ConsentVersion, Likeness, LikenessPhoto
+
+#: ``likeness.consent_newest_first[0]`` is the consent in force, without a query per likeness.
+NEWEST_CONSENT_FIRST = Prefetch(
+    "consent_versions", queryset=ConsentVersion.objects.order_by("-number"), to_attr="consent_newest_first"
+)
 
 
 def likeness_list_for(user: Any) -> QuerySet[Likeness]:
@@ -14,6 +19,7 @@ def likeness_list_for(user: Any) -> QuerySet[Likeness]:
         Likeness.objects.filter(Q(owner=user) | Q(estate_claims__representative=user))
         .distinct()
         .annotate(face_count=Count("faces", distinct=True))
+        .prefetch_related(NEWEST_CONSENT_FIRST)
         .order_by("-created_at")
     )
 
@@ -21,8 +27,17 @@ def likeness_list_for(user: Any) -> QuerySet[Likeness]:
 def likeness_list_all(user: Any) -> QuerySet[Likeness]:
     if not is_moderator(user):
         return Likeness.objects.none()
-    return Likeness.objects.annotate(face_count=Count("faces", distinct=True)).order_by("-created_at")
+    return (
+        Likeness.objects.annotate(face_count=Count("faces", distinct=True))
+        .prefetch_related(NEWEST_CONSENT_FIRST)
+        .order_by("-created_at")
+    )
 
 
 def consent_history(likeness: Likeness) -> QuerySet[ConsentVersion]:
     return likeness.consent_versions.order_by("-number").select_related("created_by")
+
+
+def likeness_photos(likeness: Likeness) -> QuerySet[LikenessPhoto]:
+    """The photos of a likeness with their enrolled faces (for drawing the boxes)."""
+    return likeness.photos.prefetch_related("faces").order_by("created_at")

@@ -22,6 +22,7 @@ from consent.errors import EnrollmentError
 from consent.faces.base import FaceEngine
 from consent.models import (
     Audience,
+    ConsentRequest,
     ConsentVersion,
     EstateClaim,
     Face,
@@ -690,10 +691,8 @@ def faces_reembed(*, engine: FaceEngine | None = None, actor: User | None = None
     return ReembedReport(photos=photos, faces_created=created, faces_removed=removed, failures=tuple(failures))
 
 
-def consent_request_open(*, likeness: Likeness, requester: User, use: str, prompt: str = "") -> "ConsentRequest":
+def consent_request_open(*, likeness: Likeness, requester: User, use: str, prompt: str = "") -> ConsentRequest:
     """Ask the rights holder to approve one use (the same open request is reused)."""
-    from consent.models import ConsentRequest
-
     version = consent_current(likeness)
     with transaction.atomic():
         existing = ConsentRequest.objects.filter(
@@ -711,10 +710,8 @@ def consent_request_open(*, likeness: Likeness, requester: User, use: str, promp
 
 
 @transaction.atomic
-def consent_request_decide(*, actor: User, request: "ConsentRequest", approve: bool) -> "ConsentRequest":
+def consent_request_decide(*, actor: User, request: ConsentRequest, approve: bool) -> ConsentRequest:
     """The rights holder says yes or no to one request."""
-    from consent.models import ConsentRequest
-
     request = ConsentRequest.objects.select_for_update().get(pk=request.pk)
     if request.status != ConsentRequest.Status.PENDING:
         raise ValidationError("This request has already been answered.", code="not_open")

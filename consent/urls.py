@@ -6,4 +6,10 @@ app_name = "consent"
 
 urlpatterns = [
     path("", views.likenesses, name="likenesses"),
+    path("all/", views.likenesses_all, name="all"),
+    path("new/", views.likeness_new, name="new"),
+    path("<uuid:likeness_id>/", views.likeness_detail, name="detail"),
+    path("<uuid:likeness_id>/consent/", views.likeness_consent, name="consent"),
+    path("<uuid:likeness_id>/revoke/", views.likeness_revoke, name="revoke"),
+    path("<uuid:likeness_id>/erase/", views.likeness_erase, name="erase"),
 ]

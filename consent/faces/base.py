@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 
 #: Refuse images above this many pixels when the setting ``SIGILLO_MAX_IMAGE_PIXELS`` is absent.
 DEFAULT_MAX_IMAGE_PIXELS = 40_000_000
@@ -171,8 +171,10 @@ def load_image(data: bytes, *, max_pixels: int | None = None) -> Image.Image:
         raise
     except Image.DecompressionBombError as error:
         raise too_large from error
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as error:
-        # Pillow reports truncated and corrupt files as OSError, SyntaxError or ValueError.
+    except Exception as error:
+        # Pillow reports truncated and corrupt files as UnidentifiedImageError, OSError,
+        # SyntaxError or ValueError, and a malformed file may raise almost anything from a
+        # decoder; an upload it cannot read is refused, whatever the exception.
         raise ImageRejected(
             ImageRejectCode.NOT_AN_IMAGE, "The file is not a readable image (JPEG, PNG, WebP, GIF, BMP or TIFF)."
         ) from error
@@ -184,6 +186,10 @@ def load_image(data: bytes, *, max_pixels: int | None = None) -> Image.Image:
 def _to_rgb(image: Image.Image) -> Image.Image:
     if image.mode == "RGB":
         return image
+    if image.mode.startswith("I;16") or image.mode == "I":
+        # 16-bit grey (some PNG and TIFF files): Pillow's conversion would clip it to white.
+        grey = np.asarray(image, dtype=np.float64) / 257.0
+        return Image.fromarray(np.clip(grey, 0, 255).astype(np.uint8), "L").convert("RGB")
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         rgba = image.convert("RGBA")
         background = Image.new("RGB", rgba.size, (255, 255, 255))
@@ -311,12 +317,7 @@ class FaceEngine(abc.ABC):
 
     def classify(self, distance: float) -> MatchLevel:
         """Return whether ``distance`` is a match, a near match or no match."""
-        match, review = self._thresholds()
-        if distance <= match:
-            return MatchLevel.MATCH
-        if distance <= review:
-            return MatchLevel.NEAR_MATCH
-        return MatchLevel.NO_MATCH
+        return _level(distance, *self._thresholds())
 
     def compare(self, a: np.ndarray, b: np.ndarray) -> MatchResult:
         """Compare two embeddings; the result records the thresholds that decided it."""
@@ -324,9 +325,17 @@ class FaceEngine(abc.ABC):
         match, review = self._thresholds()
         return MatchResult(
             distance=distance,
-            level=self.classify(distance),
+            level=_level(distance, match, review),
             engine=self.name,
             model=self.model,
             match_threshold=match,
             review_threshold=review,
         )
+
+
+def _level(distance: float, match: float, review: float) -> MatchLevel:
+    if distance <= match:
+        return MatchLevel.MATCH
+    if distance <= review:
+        return MatchLevel.NEAR_MATCH
+    return MatchLevel.NO_MATCH

@@ -25,6 +25,7 @@ from consent.faces.base import (
     EngineUnavailable,
     FaceEngine,
     clip_box,
+    configured_thresholds,
     largest_first,
     make_face,
 )
@@ -196,12 +197,14 @@ class _Pack:
     recognizer: Any
     recognizer_input: str
     model: str
+    dimension: int
 
 
 class InsightFaceEngine(FaceEngine):
     """SCRFD detection and ArcFace embeddings (512 values, L2-normalized) from a local pack."""
 
     name = "insightface"
+    #: buffalo_l's and AuraFace's; replaced by the recognizer's output width when it loads.
     dimension = 512
     default_thresholds = {"w600k_r50.onnx": DEFAULT_THRESHOLDS}
 
@@ -219,8 +222,6 @@ class InsightFaceEngine(FaceEngine):
         return self._loaded().model
 
     def _thresholds(self) -> tuple[float, float]:
-        from consent.faces.base import configured_thresholds
-
         model = self.model
         default = self.default_thresholds.get(model.rsplit("/", 1)[-1], DEFAULT_THRESHOLDS)
         return configured_thresholds(self.name, model, default)
@@ -233,6 +234,7 @@ class InsightFaceEngine(FaceEngine):
             with self._lock:
                 if self._pack is None:
                     self._pack = self._load_pack()
+                    self.dimension = self._pack.dimension
         return self._pack
 
     def _load_pack(self) -> _Pack:
@@ -269,16 +271,18 @@ class InsightFaceEngine(FaceEngine):
             elif recognizer is None and len(outputs) == 1 and list(shape[2:]) == [RECOGNIZER_SIDE, RECOGNIZER_SIDE]:
                 recognizer, recognizer_file = session, path
         if detector is None or recognizer is None or detector_file is None or recognizer_file is None:
-            missing = (
-                "an SCRFD detector with landmarks" if detector is None else "an ArcFace recognizer (input 3x112x112)"
+            missing = "SCRFD detector with landmarks" if detector is None else "ArcFace recognizer (input 3x112x112)"
+            raise EngineUnavailable(
+                "insightface model pack at %s has no %s; place buffalo_l (non-commercial licence) "
+                "or an insightface-compatible pack such as AuraFace there" % (self.model_dir, missing)
             )
-            raise EngineUnavailable("%s; no %s there" % (_missing_pack_message(self.model_dir), missing))
         detector_shape = detector.get_inputs()[0].shape
         if all(isinstance(side, int) and side > 0 for side in detector_shape[2:]):
             detector_size = (int(detector_shape[2]), int(detector_shape[3]))
         else:
             detector_size = DEFAULT_DETECTION_SIZE
         model = "%s/%s" % (self.model_dir.name, recognizer_file.name)
+        width = recognizer.get_outputs()[0].shape[-1]
         logger.info("Loaded the insightface engine: detector %s, recognizer %s", detector_file.name, model)
         return _Pack(
             detector=detector,
@@ -287,6 +291,7 @@ class InsightFaceEngine(FaceEngine):
             recognizer=recognizer,
             recognizer_input=recognizer.get_inputs()[0].name,
             model=model,
+            dimension=width if isinstance(width, int) and width > 0 else type(self).dimension,
         )
 
     def analyze(self, image: Image.Image) -> list[DetectedFace]:
