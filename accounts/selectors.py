@@ -11,13 +11,10 @@ def user_list() -> QuerySet[User]:
     return User.objects.prefetch_related(Prefetch("roles", queryset=UserRole.objects.order_by("role")))
 
 
-
 def user_ids_by_username(usernames: list[str]) -> tuple[list[int], list[str]]:
     """Return the ids of the users named (case-insensitively) and the names that match nobody."""
     wanted = {name.lower(): name for name in usernames}
-    found = dict(
-        User.objects.annotate(key=Lower("username")).filter(key__in=list(wanted)).values_list("key", "pk")
-    )
+    found = dict(User.objects.annotate(key=Lower("username")).filter(key__in=list(wanted)).values_list("key", "pk"))
     return sorted(set(found.values())), [name for key, name in wanted.items() if key not in found]
 
 

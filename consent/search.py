@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 import time
 import uuid
@@ -181,13 +182,34 @@ class FaceIndex:
                 "engine": self.engine,
                 "model": self.model,
                 "size": len(self._slots),
-                "kind": self.kind,
+                "kind": self.kind.value,
                 "dimension": self.dimension,
                 "built": self.last_seq is not None,
                 "last_seq": self.last_seq,
                 "pending_gaps": len(self._gaps),
                 "deleted_in_graph": self._hnsw_vacant if self._hnsw is not None else 0,
+                "memory_bytes": self.memory_bytes(),
             }
+
+    def memory_bytes(self) -> int:
+        """Return an estimate of the memory the index holds: vectors, graph and id mappings."""
+        with self._lock:
+            # The slot arrays, and the dict of face id -> slot (two int objects per entry).
+            total = self._face_ids.nbytes + self._likeness_ids.nbytes + sys.getsizeof(self._slots)
+            total += 56 * len(self._slots)
+            if self._hnsw is None:
+                if self._vectors is not None:
+                    total += self._vectors.nbytes + self._sq_norms.nbytes
+                return total
+            graph = self._hnsw
+            m = graph.M
+            # hnswlib: per element of capacity, the vector, 2M level-0 links, their count and the
+            # label; per element, its level, a lock and the label lookup; upper levels (about one
+            # element in M) hold M links each.
+            total += graph.max_elements * (4 * graph.dim + 4 * (2 * m + 1) + 8)
+            total += graph.element_count * (4 + 40 + 48)
+            total += graph.element_count * (4 * (m + 1)) // max(1, m - 1)
+            return int(total)
 
     # -- Adding and removing ----------------------------------------------------------------
 

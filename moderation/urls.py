@@ -6,4 +6,8 @@ app_name = "moderation"
 
 urlpatterns = [
     path("", views.queue, name="queue"),
+    path("flags/<uuid:flag_id>/", views.flag_detail, name="flag"),
+    path("estate-claims/<int:claim_id>/document/", views.estate_document, name="estate-document"),
+    path("protected/new/", views.protected_new, name="protected-new"),
+    path("protected/import/", views.protected_import, name="protected-import"),
 ]

@@ -1,12 +1,69 @@
-"""Web pages of moderation: the review queue."""
+"""Web pages of moderation: the queue, each flag with its evidence, and protected entries."""
 
+import mimetypes
+
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_http_methods
 
 from accounts.access import role_required
 from accounts.roles import Role
+from consent import crypto
+from consent.models import EstateClaim
+from moderation import selectors
+from moderation.forms import FlagDecisionForm, ProtectedEntryForm, ProtectedImportForm
+
+
+def _status_code(request: HttpRequest) -> int:
+    return 400 if request.method == "POST" else 200
 
 
 @role_required(Role.MODERATOR)
 def queue(request: HttpRequest) -> HttpResponse:
-    return render(request, "moderation/queue.html", {})
+    return render(request, "moderation/queue.html", {"flags": selectors.flag_queue()})
+
+
+@role_required(Role.MODERATOR)
+@require_http_methods(["GET", "POST"])
+def flag_detail(request: HttpRequest, flag_id: str) -> HttpResponse:
+    flag = get_object_or_404(selectors.flag_queue(status=None), pk=flag_id)
+    form = FlagDecisionForm(request.POST or None, flag=flag)
+    if request.method == "POST" and form.is_valid() and (decided := form.save(moderator=request.user)):
+        messages.success(request, "Flag decided: %s." % decided.decision)
+        return redirect("moderation:queue")
+    context = {"flag": flag, "form": form, **selectors.flag_evidence(flag)}
+    return render(request, "moderation/flag_detail.html", context, status=_status_code(request))
+
+
+@role_required(Role.MODERATOR)
+def estate_document(request: HttpRequest, claim_id: int) -> HttpResponse:
+    """The estate's authority document, decrypted, as a download (moderators only)."""
+    claim = get_object_or_404(EstateClaim.objects.exclude(document_path=""), pk=claim_id)
+    name = claim.document_name or "estate-document"
+    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    response = HttpResponse(crypto.read_encrypted_file(claim.document_path), content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=name)
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@role_required(Role.MODERATOR)
+@require_http_methods(["GET", "POST"])
+def protected_new(request: HttpRequest) -> HttpResponse:
+    form = ProtectedEntryForm(request.POST or None)
+    if request.method == "POST" and form.is_valid() and (likeness := form.save(moderator=request.user)):
+        messages.success(request, "%s is now a protected entry." % likeness.display_name)
+        return redirect("consent:detail", likeness_id=likeness.pk)
+    return render(request, "moderation/protected_new.html", {"form": form}, status=_status_code(request))
+
+
+@role_required(Role.MODERATOR)
+@require_http_methods(["GET", "POST"])
+def protected_import(request: HttpRequest) -> HttpResponse:
+    form = ProtectedImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid() and (created := form.save(moderator=request.user)) is not None:
+        messages.success(request, "Imported %d protected entries." % len(created))
+        return redirect("consent:all")
+    return render(request, "moderation/protected_import.html", {"form": form}, status=_status_code(request))

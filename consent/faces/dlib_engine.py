@@ -77,6 +77,9 @@ class DlibEngine(FaceEngine):
         if reason:
             raise EngineUnavailable(reason)
         self._lock = threading.Lock()
+        # dlib's models are not safe to call from two threads at once (a threaded web server
+        # crashed on concurrent uploads): every call into them holds this lock.
+        self._run_lock = threading.Lock()
         self._detector: Any = None
         self._shape_predictor: Any = None
         self._recognizer: Any = None
@@ -120,11 +123,12 @@ class DlibEngine(FaceEngine):
         upsample = 2 if long_side * scale < SMALL_IMAGE_SIDE else 1
         pixels = np.ascontiguousarray(np.asarray(work, dtype=np.uint8))
 
-        rectangles, scores, _ = self._detector.run(pixels, upsample, DETECTION_THRESHOLD)
+        with self._run_lock:
+            rectangles, scores, _ = self._detector.run(pixels, upsample, DETECTION_THRESHOLD)
+            shapes = [self._shape_predictor(pixels, rectangle) for rectangle in rectangles]
+            descriptors = [self._recognizer.compute_face_descriptor(pixels, shape, 1) for shape in shapes]
         faces = []
-        for rectangle, score in zip(rectangles, scores, strict=True):
-            shape = self._shape_predictor(pixels, rectangle)
-            descriptor = self._recognizer.compute_face_descriptor(pixels, shape, 1)
+        for rectangle, score, shape, descriptor in zip(rectangles, scores, shapes, descriptors, strict=True):
             box = clip_box(
                 rectangle.left() / scale_x,
                 rectangle.top() / scale_y,

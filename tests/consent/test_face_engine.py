@@ -532,3 +532,23 @@ def test_insightface_pack_without_a_recognizer_is_unavailable(settings: Any, tin
 
     with pytest.raises(EngineUnavailable, match="has no ArcFace recognizer"):
         engine.load()
+
+
+def test_dlib_engine_survives_concurrent_callers():
+    """Threaded web servers call the engine from several threads at once (this crashed once)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from consent.faces import get_engine
+    from tests.consent.faces import photo_image
+
+    engine = get_engine("dlib")
+    images = [
+        photo_image(path)
+        for path in ("obama/obama.jpg", "biden/biden.jpg", "rose_leslie/img1.jpg", "kit_harington/john1.jpg")
+    ] * 2
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(engine.analyze, images))
+
+    assert [len(faces) for faces in results] == [1] * len(images)
+    for first, second in zip(results[:4], results[4:], strict=True):
+        assert engine.distance(first[0].embedding, second[0].embedding) < 1e-4
