@@ -18,7 +18,9 @@ PRODUCTION_ENV = {
 
 
 def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
-    base = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "DATABASE_URL", "SIGILLO_"))}
+    base = {
+        key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "DATABASE_URL", "SIGILLO_"))
+    }
     return subprocess.run(  # noqa: S603
         [sys.executable, *args], cwd=ROOT, env={**base, **env}, capture_output=True, text=True, timeout=120
     )
