@@ -123,7 +123,17 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = SIGILLO_UPLOAD_MAX_BYTES * 2
 FILE_UPLOAD_MAX_MEMORY_SIZE = SIGILLO_UPLOAD_MAX_BYTES
 
 # Photos for the demo likenesses of `make run` (never shipped with the product).
-SIGILLO_DEMO_FACES_DIR = Path(env("SIGILLO_DEMO_FACES_DIR", default=str(BASE_DIR.parent / "shared" / "faces")))
+SIGILLO_DEMO_FACES_DIR = Path(
+    env(
+        "SIGILLO_DEMO_FACES_DIR",
+        default=str(
+            next(
+                (p for p in (BASE_DIR.parent / "shared" / "faces", Path("/work/shared/faces")) if p.is_dir()),
+                BASE_DIR.parent / "shared" / "faces",
+            )
+        ),
+    )
+)
 
 # Biometric data at rest (photos, embeddings): comma-separated Fernet keys, newest first.
 SIGILLO_BIOMETRIC_KEYS = env.list("SIGILLO_BIOMETRIC_KEYS", default=[])
@@ -232,9 +242,9 @@ SIGILLO_MAX_IMAGE_PIXELS = env.int("SIGILLO_MAX_IMAGE_PIXELS", default=40_000_00
 # with `python -m bench --only face_search` (docs/benchmarks.md). SYNC_INTERVAL: seconds during
 # which a search skips checking the database for enrolments and erasures (0: check every time).
 SIGILLO_FACE_INDEX_EXACT_MAX = env.int("SIGILLO_FACE_INDEX_EXACT_MAX", default=20_000)
-SIGILLO_FACE_INDEX_HNSW_M = env.int("SIGILLO_FACE_INDEX_HNSW_M", default=16)
+SIGILLO_FACE_INDEX_HNSW_M = env.int("SIGILLO_FACE_INDEX_HNSW_M", default=24)
 SIGILLO_FACE_INDEX_HNSW_EF_CONSTRUCTION = env.int("SIGILLO_FACE_INDEX_HNSW_EF_CONSTRUCTION", default=100)
-SIGILLO_FACE_INDEX_HNSW_EF = env.int("SIGILLO_FACE_INDEX_HNSW_EF", default=48)
+SIGILLO_FACE_INDEX_HNSW_EF = env.int("SIGILLO_FACE_INDEX_HNSW_EF", default=256)
 SIGILLO_FACE_INDEX_SYNC_INTERVAL = env.float("SIGILLO_FACE_INDEX_SYNC_INTERVAL", default=0.0)
 
 # Forbidden topics.

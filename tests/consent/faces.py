@@ -9,13 +9,28 @@ from __future__ import annotations
 import functools
 import io
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PIL import Image, ImageEnhance, ImageFilter, ImageOps
 
-FACES_DIR = Path(__file__).resolve().parents[3] / "shared" / "faces"
+
+def _faces_dir() -> Path:
+    """Find the shared test photos: $SIGILLO_TEST_FACES_DIR, ../shared/faces beside the checkout, or /work/shared/faces."""
+    candidates = [
+        os.environ.get("SIGILLO_TEST_FACES_DIR", ""),
+        Path(__file__).resolve().parents[3] / "shared" / "faces",
+        "/work/shared/faces",
+    ]
+    for candidate in candidates:
+        if candidate and (Path(candidate) / "manifest.json").is_file():
+            return Path(candidate)
+    raise RuntimeError("The test photos were not found; set SIGILLO_TEST_FACES_DIR to the shared faces folder.")
+
+
+FACES_DIR = _faces_dir()
 
 #: How ``ImageOps.exif_transpose`` undoes each EXIF orientation; each of these is its own
 #: inverse except the two quarter turns, which undo each other.
