@@ -5,10 +5,12 @@
 - ``scanning``: face matching and NSFW detection of outputs, CPU machines.
 """
 
+import logging
 import os
 import socket
 
 from celery import Celery
+from celery.signals import worker_process_init
 from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
@@ -29,6 +31,21 @@ def _ensure_filesystem_broker_folders(sender: Celery, **kwargs: object) -> None:
     backend = sender.conf.result_backend or ""
     if backend.startswith("file://"):
         os.makedirs(backend[len("file://") :], exist_ok=True)
+
+
+@worker_process_init.connect
+def _warm_face_index(**kwargs: object) -> None:
+    """Build this worker process's face index before its first task, not during it."""
+    try:
+        from django.conf import settings
+
+        from consent.faces.dlib_engine import MODEL
+        from consent.search import get_index
+
+        if settings.SIGILLO_FACE_ENGINE == "dlib":
+            get_index("dlib", MODEL).sync(force=True)
+    except Exception:  # a cold index is built on first search instead
+        logging.getLogger(__name__).exception("Could not warm the face index")
 
 
 @app.task(name="sigillo.ping", ignore_result=False)

@@ -39,10 +39,10 @@ from consent.models import Face, FaceIndexChange
 logger = logging.getLogger(__name__)
 
 #: Defaults of the settings, used when a setting is absent (the values of config/settings/base.py).
-DEFAULT_EXACT_MAX = 20_000
-DEFAULT_HNSW_M = 16
+DEFAULT_EXACT_MAX = 1_000_000
+DEFAULT_HNSW_M = 24
 DEFAULT_HNSW_EF_CONSTRUCTION = 100
-DEFAULT_HNSW_EF = 48
+DEFAULT_HNSW_EF = 256
 DEFAULT_SYNC_INTERVAL = 0.0
 
 #: Faces read (and decrypted) per round trip when building from the database.
@@ -164,7 +164,7 @@ class FaceIndex:
         self._checked_at = float("-inf")
 
     @property
-    def kind(self) -> str:
+    def kind(self) -> IndexKind:
         return IndexKind.HNSW if self._hnsw is not None else IndexKind.EXACT
 
     def __len__(self) -> int:
@@ -216,7 +216,7 @@ class FaceIndex:
     def add_vectors(
         self,
         face_ids: Sequence[int] | np.ndarray,
-        likeness_ids: Sequence[uuid.UUID],
+        likeness_ids: Sequence[uuid.UUID | str],
         vectors: np.ndarray | Sequence[np.ndarray],
     ) -> int:
         """Add faces to the index; return how many were new.

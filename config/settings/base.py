@@ -241,7 +241,7 @@ SIGILLO_MAX_IMAGE_PIXELS = env.int("SIGILLO_MAX_IMAGE_PIXELS", default=40_000_00
 # engine and model, with an HNSW graph (hnswlib) above. M, EF_CONSTRUCTION and EF were tuned
 # with `python -m bench --only face_search` (docs/benchmarks.md). SYNC_INTERVAL: seconds during
 # which a search skips checking the database for enrolments and erasures (0: check every time).
-SIGILLO_FACE_INDEX_EXACT_MAX = env.int("SIGILLO_FACE_INDEX_EXACT_MAX", default=20_000)
+SIGILLO_FACE_INDEX_EXACT_MAX = env.int("SIGILLO_FACE_INDEX_EXACT_MAX", default=1_000_000)
 SIGILLO_FACE_INDEX_HNSW_M = env.int("SIGILLO_FACE_INDEX_HNSW_M", default=24)
 SIGILLO_FACE_INDEX_HNSW_EF_CONSTRUCTION = env.int("SIGILLO_FACE_INDEX_HNSW_EF_CONSTRUCTION", default=100)
 SIGILLO_FACE_INDEX_HNSW_EF = env.int("SIGILLO_FACE_INDEX_HNSW_EF", default=256)
