@@ -6,6 +6,51 @@ from django.conf import settings
 from django.db import models
 
 
+class Decision(models.Model):
+    """What the gate decided about one request, with every reason, engine and consent it relied on."""
+
+    class Kind(models.TextChoices):
+        CHECK = "check", "Check"
+        SCAN = "scan", "Scan"
+        GENERATION = "generation", "Before generation"
+        OUTPUT = "output", "Output scan"
+        RELEASE = "release", "Release"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Being checked"
+        DONE = "done", "Decided"
+        FAILED = "failed", "Could not be checked"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
+    verdict = models.CharField(max_length=8)  # moderation.reasons.Verdict
+    reasons = models.JSONField(default=list, blank=True)
+    engines = models.JSONField(default=dict, blank=True)
+    receipts = models.ManyToManyField("consent.ConsentReceipt", blank=True, related_name="decisions")
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    prompt = models.TextField(blank=True)
+    use = models.CharField(max_length=16, blank=True)
+    cameos = models.JSONField(default=list, blank=True)
+    media = models.JSONField(default=list, blank=True)  # per file: name, kind, size, sha256, frames, faces
+    #: After a moderator's review: the verdict that now holds.
+    final_verdict = models.CharField(max_length=8, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+
+    def __str__(self) -> str:
+        return "%s %s (%s)" % (self.kind, self.pk, self.verdict)
+
+    @property
+    def effective_verdict(self) -> str:
+        return self.final_verdict or self.verdict
+
+
 class Flag(models.Model):
     """Something a moderator must look at: a dispute, an estate claim, a gate review."""
 
@@ -16,6 +61,7 @@ class Flag(models.Model):
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"
+        ESCALATED = "escalated", "Escalated"
         DECIDED = "decided", "Decided"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -24,6 +70,8 @@ class Flag(models.Model):
     likeness = models.ForeignKey(
         "consent.Likeness", null=True, blank=True, on_delete=models.CASCADE, related_name="flags"
     )
+    gate_decision = models.ForeignKey(Decision, null=True, blank=True, on_delete=models.CASCADE, related_name="flags")
+    severity = models.PositiveSmallIntegerField(default=1)
     reason = models.CharField(max_length=64)
     detail = models.TextField(blank=True)
     evidence = models.JSONField(default=dict, blank=True)
@@ -36,18 +84,40 @@ class Flag(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ("created_at",)
+        ordering = ("-severity", "created_at")
 
     def __str__(self) -> str:
         return "%s flag %s (%s)" % (self.kind, self.pk, self.status)
 
 
+class AuditImmutable(Exception):
+    """Raised on any attempt to change or remove an audit entry."""
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def update(self, **kwargs: object) -> int:
+        raise AuditImmutable("Audit entries cannot be changed.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AuditImmutable("Audit entries cannot be removed.")
+
+
 class AuditEvent(models.Model):
-    """One entry of the append-only audit trail; each row carries the hash of the one before."""
+    """One entry of the append-only audit trail; each row carries the hash of the one before.
+
+    Nothing in the application can change or remove an entry: the model and its queryset
+    refuse, and on PostgreSQL a trigger refuses UPDATE and DELETE too (see the migrations).
+    """
 
     seq = models.BigAutoField(primary_key=True)
+    # No database constraint: deleting a user must not touch the trail (actor_label stays).
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
     )
     actor_label = models.CharField(max_length=150, blank=True)  # kept when the user is deleted
     action = models.CharField(max_length=64, db_index=True)
@@ -58,8 +128,18 @@ class AuditEvent(models.Model):
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
 
+    objects = AuditEventQuerySet.as_manager()
+
     class Meta:
         ordering = ("seq",)
 
     def __str__(self) -> str:
         return "%d %s" % (self.seq, self.action)
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self._state.adding:
+            raise AuditImmutable("Audit entries cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise AuditImmutable("Audit entries cannot be removed.")

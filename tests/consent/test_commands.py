@@ -34,7 +34,41 @@ def test_verify_audit_finds_a_tampered_entry(enroll, capsys):
     assert "whole" in capsys.readouterr().out
 
     event = AuditEvent.objects.order_by("seq").first()
-    AuditEvent.objects.filter(pk=event.pk).update(data={"status": "something else"})
+    tamper_with_audit_row(event.seq, '{"status": "something else"}')
 
     with pytest.raises(CommandError, match="broken at entry %d" % event.seq):
         call_command("verify_audit")
+
+
+def tamper_with_audit_row(seq: int, data_json: str) -> None:
+    """Change a row behind the application's back, as someone with database access could."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE moderation_auditevent DISABLE TRIGGER moderation_auditevent_append_only")
+        cursor.execute("UPDATE moderation_auditevent SET data = %s WHERE seq = %s", [data_json, seq])
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE moderation_auditevent ENABLE TRIGGER moderation_auditevent_append_only")
+
+
+def test_the_application_cannot_change_or_remove_audit_entries(enroll):
+    from django.db import DatabaseError, connection, transaction
+
+    from moderation.models import AuditImmutable
+
+    enroll("rose_leslie/img1.jpg")
+    event = AuditEvent.objects.first()
+    with pytest.raises(AuditImmutable):
+        AuditEvent.objects.filter(pk=event.pk).update(action="nothing")
+    with pytest.raises(AuditImmutable):
+        AuditEvent.objects.all().delete()
+    with pytest.raises(AuditImmutable):
+        event.delete()
+    event.action = "nothing"
+    with pytest.raises(AuditImmutable):
+        event.save()
+    if connection.vendor == "postgresql":  # the database refuses too
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("DELETE FROM moderation_auditevent WHERE seq = %s", [event.seq])
+    assert AuditEvent.objects.filter(pk=event.pk, action="likeness.enroll").exists()
