@@ -10,9 +10,11 @@ from moderation.models import Flag
 
 
 def flag_queue(*, status: str | None = Flag.Status.OPEN, kind: str | None = None) -> QuerySet[Flag]:
-    """Flags oldest first, with their likeness."""
-    flags = Flag.objects.select_related("likeness", "decided_by").order_by("created_at")
-    if status:
+    """Flags by severity, then oldest first; "open" includes escalated flags (which rank higher)."""
+    flags = Flag.objects.select_related("likeness", "decided_by", "gate_decision").order_by("-severity", "created_at")
+    if status == Flag.Status.OPEN:
+        flags = flags.filter(status__in=(Flag.Status.OPEN, Flag.Status.ESCALATED))
+    elif status:
         flags = flags.filter(status=status)
     if kind:
         flags = flags.filter(kind=kind)

@@ -135,6 +135,16 @@ SIGILLO_DEMO_FACES_DIR = Path(
     )
 )
 
+# The gate. Where checks run: "worker" (a Celery worker on the scanning queue; web processes
+# never load models) or "inline" (in the calling process: tests, management commands).
+SIGILLO_GATE_EXECUTION = env("SIGILLO_GATE_EXECUTION", default="worker")
+SIGILLO_GATE_TIMEOUT = env.float("SIGILLO_GATE_TIMEOUT", default=60.0)
+# What an unknown face in reference media yields: allow, review or block.
+SIGILLO_GATE_UNKNOWN_FACE = env("SIGILLO_GATE_UNKNOWN_FACE", default="review")
+SIGILLO_VIDEO_SAMPLE_FRAMES = env.int("SIGILLO_VIDEO_SAMPLE_FRAMES", default=8)
+SIGILLO_GATE_MAX_FILES = env.int("SIGILLO_GATE_MAX_FILES", default=4)
+SIGILLO_PROMPT_MAX_LENGTH = env.int("SIGILLO_PROMPT_MAX_LENGTH", default=2000)
+
 # Biometric data at rest (photos, embeddings): comma-separated Fernet keys, newest first.
 SIGILLO_BIOMETRIC_KEYS = env.list("SIGILLO_BIOMETRIC_KEYS", default=[])
 

@@ -51,6 +51,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):  # noqa: F405
 STATIC_ROOT = VAR_DIR / "test-static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
+# Gate checks run in the test process; tests/moderation/test_gate_worker.py runs them in a real worker.
+SIGILLO_GATE_EXECUTION = env("SIGILLO_GATE_EXECUTION", default="inline")
+
 SIGILLO_HEALTH_WORKER_TIMEOUT = env.float("SIGILLO_HEALTH_WORKER_TIMEOUT", default=10.0)
 LOGGING["root"]["level"] = env("LOG_LEVEL", default="WARNING")  # noqa: F405
 

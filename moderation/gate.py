@@ -1,0 +1,409 @@
+"""The gate (SPEC section 2): prompt, reference media and consent stages, one Decision.
+
+Every stage is run inside a guard: a stage that fails (an engine error, a model that cannot
+load, a file that cannot be decoded) adds a reason that reviews or blocks — never allows.
+``gate_run`` is what a worker (or, in tests and commands, the calling process) executes;
+``gate_check`` is the entry point of the API: it stores the request and runs it where
+``SIGILLO_GATE_EXECUTION`` says.
+"""
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from moderation.models import Decision, Flag
+from moderation.reasons import SEVERITY, VERDICTS, ReasonCode, Verdict
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class MediaInput:
+    name: str
+    data: bytes
+
+
+@dataclass
+class GateState:
+    """What the stages found so far; turned into a Decision at the end."""
+
+    requester: User
+    prompt: str
+    use: str
+    cameos: list[str]
+    reasons: list[dict[str, Any]] = field(default_factory=list)
+    engines: dict[str, Any] = field(default_factory=dict)
+    #: likeness id → how it was found (first way wins for the consent reason's detail)
+    found: dict[str, dict[str, Any]] = field(default_factory=dict)
+    receipts: list[Any] = field(default_factory=list)
+    media: list[dict[str, Any]] = field(default_factory=list)
+    faces: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, code: ReasonCode, detail: str, *, verdict: Verdict | None = None, stage: str, **extra: Any) -> None:
+        reason = {"code": code.value, "verdict": (verdict or VERDICTS[code]).value, "stage": stage, "detail": detail}
+        reason.update({key: value for key, value in extra.items() if value is not None})
+        self.reasons.append(reason)
+
+    def verdict(self) -> Verdict:
+        verdicts = [Verdict(reason["verdict"]) for reason in self.reasons]
+        return max(verdicts, key=lambda verdict: verdict.severity, default=Verdict.ALLOW)
+
+
+@contextmanager
+def guarded(state: GateState, stage: str) -> Iterator[None]:
+    """Run one stage; any failure becomes a reason that does not allow (fail closed)."""
+    started = time.monotonic()
+    try:
+        yield
+    except Exception as error:
+        logger.exception("gate stage %s failed", stage)
+        state.add(
+            ReasonCode.STAGE_FAILED,
+            "The %s check could not run (%s: %s); a person must look at this request."
+            % (stage, type(error).__name__, error),
+            stage=stage,
+            error=type(error).__name__,
+        )
+    finally:
+        state.engines.setdefault("timings_ms", {})[stage] = round((time.monotonic() - started) * 1000, 1)
+
+
+def _prompt_stage(state: GateState) -> None:
+    from moderation.descriptors import find_descriptors
+    from moderation.names import find_names, registry_name_index
+    from moderation.policy import policy_check
+
+    prompt = state.prompt
+    if not prompt.strip():
+        return
+    with guarded(state, "policy"):
+        for hit in policy_check(prompt):
+            if hit.action == "allow":
+                continue
+            state.add(
+                ReasonCode.POLICY_VIOLATION,
+                "The prompt falls under the policy category %s." % hit.category,
+                verdict=Verdict(hit.action),
+                stage="policy",
+                category=hit.category,
+                score=round(float(hit.score), 4),
+                span=list(hit.span),
+                method=hit.method,
+            )
+        state.engines["policy"] = _policy_info()
+    with guarded(state, "names"):
+        for hit in find_names(prompt, registry_name_index()):
+            state.add(
+                ReasonCode.REGISTERED_NAME,
+                "The prompt names a registered person (%s)." % hit.name,
+                stage="names",
+                likeness_id=str(hit.likeness_id),
+                score=round(float(hit.score), 4),
+                span=list(hit.span),
+                method=hit.method,
+            )
+            state.found.setdefault(str(hit.likeness_id), {"by": "name", "span": list(hit.span)})
+    with guarded(state, "descriptors"):
+        for hit in find_descriptors(prompt):
+            state.add(
+                ReasonCode.REGISTERED_DESCRIPTOR,
+                "The prompt describes a registered person (%s)." % hit.descriptor,
+                stage="descriptors",
+                likeness_id=str(hit.likeness_id),
+                score=round(float(hit.score), 4),
+                span=list(hit.span),
+            )
+            state.found.setdefault(str(hit.likeness_id), {"by": "descriptor", "span": list(hit.span)})
+
+
+def _policy_info() -> dict[str, Any]:
+    from moderation.policy import policy_info
+
+    return policy_info()
+
+
+def _media_stage(state: GateState, media: list[MediaInput]) -> None:
+    from consent.faces import get_engine
+    from consent.matching import face_match
+    from consent.models import Likeness, LikenessStatus
+    from moderation.media import MediaUndecodable, decode_media
+
+    if not media:
+        return
+    engine = get_engine()
+    state.engines["faces"] = engine.thresholds()
+    unknown = Verdict(settings.SIGILLO_GATE_UNKNOWN_FACE)
+    for position, item in enumerate(media):
+        try:
+            decoded = decode_media(name=item.name, data=item.data)
+        except MediaUndecodable as error:
+            state.add(
+                ReasonCode.MEDIA_UNDECODABLE, "%s: %s." % (item.name, error.message), stage="media", file=position
+            )
+            state.media.append({"name": item.name, "size": len(item.data), "error": error.message})
+            continue
+        state.media.append(decoded.summary())
+        for frame in decoded.frames:
+            for face in engine.analyze(frame.image):
+                hits = face_match(embedding=face.embedding, engine=engine)
+                box = face.box.as_dict()
+                where = {"file": position, "frame": frame.index, "time": frame.time, "box": box}
+                best = hits[0] if hits else None
+                state.faces.append({**where, "best": best.as_dict() if best else None})
+                if best is None:
+                    state.add(
+                        ReasonCode.UNKNOWN_FACE,
+                        "A face that is not in the registry.",
+                        verdict=unknown,
+                        stage="media",
+                        **where,
+                    )
+                    continue
+                likeness = Likeness.objects.get(pk=best.likeness_id)
+                if best.outcome != "match":
+                    state.add(
+                        ReasonCode.FACE_NEAR_MATCH,
+                        "A face close to a registered person (%s), but not close enough to be sure."
+                        % best.display_name,
+                        stage="media",
+                        likeness_id=best.likeness_id,
+                        score=round(best.distance, 4),
+                        **where,
+                    )
+                    continue
+                own = (
+                    likeness.owner_id == state.requester.pk
+                    and likeness.status == LikenessStatus.ACTIVE
+                    and not likeness.protected
+                )
+                if own:
+                    state.add(
+                        ReasonCode.OWN_LIKENESS,
+                        "The requester's own registered likeness.",
+                        stage="media",
+                        likeness_id=best.likeness_id,
+                        score=round(best.distance, 4),
+                        **where,
+                    )
+                    continue
+                state.add(
+                    ReasonCode.REGISTERED_FACE,
+                    "A registered person's face (%s)." % best.display_name,
+                    stage="media",
+                    likeness_id=best.likeness_id,
+                    score=round(best.distance, 4),
+                    **where,
+                )
+                state.found.setdefault(best.likeness_id, {"by": "face", "box": box, "frame": frame.index})
+
+
+#: How each consent outcome reads in a Decision.
+CONSENT_CODES = {
+    "consent_allows": ReasonCode.CONSENT_ALLOWS,
+    "likeness_erased": ReasonCode.DO_NOT_GENERATE,
+    "protected_entry": ReasonCode.PROTECTED_ENTRY,
+    "likeness_disputed": ReasonCode.LIKENESS_DISPUTED,
+    "likeness_pending_verification": ReasonCode.LIKENESS_PENDING_VERIFICATION,
+    "estate_unverified": ReasonCode.ESTATE_UNVERIFIED,
+    "consent_revoked": ReasonCode.CONSENT_REVOKED,
+    "no_consent": ReasonCode.NO_CONSENT,
+    "consent_not_yet_valid": ReasonCode.CONSENT_NOT_YET_VALID,
+    "consent_expired": ReasonCode.CONSENT_EXPIRED,
+    "requester_not_in_audience": ReasonCode.REQUESTER_NOT_IN_AUDIENCE,
+    "use_not_allowed": ReasonCode.USE_NOT_ALLOWED,
+    "forbidden_topic": ReasonCode.FORBIDDEN_TOPIC,
+    "topic_check_failed": ReasonCode.STAGE_FAILED,
+    "approval_required": ReasonCode.APPROVAL_REQUIRED,
+    "approval_denied": ReasonCode.APPROVAL_DENIED,
+}
+
+
+def _consent_stage(state: GateState) -> None:
+    from consent.evaluation import consent_evaluate
+    from consent.models import Likeness, LikenessStatus
+    from consent.services import consent_request_open
+
+    wanted = dict(state.found)
+    for cameo in state.cameos:
+        wanted.setdefault(str(cameo), {"by": "cameo"})
+    likenesses = {str(likeness.pk): likeness for likeness in Likeness.objects.filter(pk__in=list(wanted))}
+    for likeness_id, how in wanted.items():
+        likeness = likenesses.get(likeness_id)
+        if likeness is None or (
+            likeness.status == LikenessStatus.ERASED and not likeness.do_not_generate and how["by"] == "cameo"
+        ):
+            state.add(
+                ReasonCode.CAMEO_UNAVAILABLE,
+                "The requested cameo does not exist or was erased.",
+                stage="consent",
+                likeness_id=likeness_id,
+            )
+            continue
+        if likeness.status == LikenessStatus.DISPUTED and how["by"] != "cameo":
+            continue  # a disputed likeness protects nothing until decided; the original entry does
+        with guarded(state, "consent"):
+            result = consent_evaluate(likeness=likeness, requester=state.requester, use=state.use, prompt=state.prompt)
+            version = result.version.number if result.version else None
+            for reason in result.reasons:
+                code = CONSENT_CODES[reason.code.value]
+                state.add(
+                    code,
+                    "%s: %s" % (likeness.display_name, reason.detail),
+                    stage="consent",
+                    likeness_id=likeness_id,
+                    consent_version=version,
+                    found_by=how["by"],
+                    **{key: value for key, value in reason.extra.items() if key in ("topic", "score", "span", "use")},
+                )
+                if code == ReasonCode.APPROVAL_REQUIRED:
+                    request = consent_request_open(
+                        likeness=likeness, requester=state.requester, use=state.use, prompt=state.prompt
+                    )
+                    state.reasons[-1]["consent_request"] = str(request.pk)
+            if result.receipt is not None:
+                state.receipts.append(result.receipt)
+                state.reasons[-1]["receipt"] = str(result.receipt.pk)
+
+
+def gate_run(*, decision: Decision, media: list[MediaInput]) -> Decision:
+    """Run every stage for a stored, pending decision and record the outcome (once)."""
+    state = GateState(
+        requester=decision.requester,
+        prompt=decision.prompt,
+        use=decision.use or "personal",
+        cameos=list(decision.cameos),
+    )
+    _prompt_stage(state)
+    with guarded(state, "media"):
+        _media_stage(state, media)
+    _consent_stage(state)
+    return _record(decision, state)
+
+
+def _record(decision: Decision, state: GateState) -> Decision:
+    from moderation.audit import audit_record
+
+    with transaction.atomic():
+        locked = Decision.objects.select_for_update().get(pk=decision.pk)
+        if locked.state != Decision.State.PENDING:
+            return locked  # decided already (a timeout closed it, or this ran twice)
+        verdict = state.verdict()
+        locked.verdict = verdict.value
+        locked.reasons = state.reasons
+        locked.engines = state.engines
+        locked.media = state.media + ([{"faces": state.faces}] if state.faces else [])
+        locked.state = Decision.State.DONE
+        locked.decided_at = timezone.now()
+        locked.save()
+        if state.receipts:
+            locked.receipts.set(state.receipts)
+        if verdict == Verdict.REVIEW:
+            _open_review(locked)
+        audit_record(
+            actor=locked.requester,
+            action="gate.decision",
+            target=locked,
+            data={
+                "kind": locked.kind,
+                "verdict": locked.verdict,
+                "codes": [reason["code"] for reason in locked.reasons],
+            },
+        )
+    return locked
+
+
+def _open_review(decision: Decision) -> Flag:
+    codes = [ReasonCode(reason["code"]) for reason in decision.reasons if reason["verdict"] == Verdict.REVIEW]
+    severity = max((SEVERITY.get(code, 1) for code in codes), default=1)
+    likeness_ids = [reason.get("likeness_id") for reason in decision.reasons if reason.get("likeness_id")]
+    return Flag.objects.create(
+        kind=Flag.Kind.GATE_REVIEW,
+        gate_decision=decision,
+        severity=severity,
+        likeness_id=likeness_ids[0] if likeness_ids else None,
+        reason=codes[0].value if codes else "review",
+        detail="; ".join(reason["detail"] for reason in decision.reasons if reason["verdict"] == Verdict.REVIEW)[:2000],
+        evidence={"decision": str(decision.pk)},
+    )
+
+
+def _fail_closed(decision: Decision, code: ReasonCode, detail: str) -> Decision:
+    """Close a pending decision that could not be computed: review, never allow."""
+    from moderation.audit import audit_record
+
+    with transaction.atomic():
+        locked = Decision.objects.select_for_update().get(pk=decision.pk)
+        if locked.state != Decision.State.PENDING:
+            return locked
+        locked.state = Decision.State.FAILED
+        locked.verdict = VERDICTS[code].value
+        locked.reasons = [{"code": code.value, "verdict": VERDICTS[code].value, "stage": "gate", "detail": detail}]
+        locked.decided_at = timezone.now()
+        locked.save()
+        _open_review(locked)
+        audit_record(
+            actor=locked.requester,
+            action="gate.decision",
+            target=locked,
+            data={"verdict": locked.verdict, "codes": [code.value]},
+        )
+    return locked
+
+
+def gate_check(
+    *,
+    requester: User,
+    prompt: str = "",
+    use: str = "personal",
+    cameos: list[str] | None = None,
+    media: list[MediaInput] | None = None,
+    kind: str = Decision.Kind.CHECK,
+    runner: Callable[..., Any] | None = None,
+) -> Decision:
+    """Check a request without generating anything; return the stored Decision."""
+    decision = Decision.objects.create(
+        kind=kind,
+        verdict=Verdict.REVIEW.value,  # until decided: never allow
+        requester=requester,
+        prompt=prompt,
+        use=use,
+        cameos=[str(cameo) for cameo in cameos or []],
+    )
+    media = media or []
+    if settings.SIGILLO_GATE_EXECUTION == "inline":
+        try:
+            return gate_run(decision=decision, media=media)
+        except Exception as error:  # the guards should have caught it; fail closed all the same
+            logger.exception("gate failed")
+            return _fail_closed(
+                decision, ReasonCode.STAGE_FAILED, "The gate could not run (%s)." % type(error).__name__
+            )
+    return _run_in_worker(decision, media)
+
+
+def _run_in_worker(decision: Decision, media: list[MediaInput]) -> Decision:
+    from consent import crypto
+    from moderation.tasks import gate_run_task
+
+    paths = [(item.name, crypto.store_encrypted_file(item.data, folder="gate")) for item in media]
+    try:
+        result = gate_run_task.apply_async(kwargs={"decision_id": str(decision.pk), "media": paths}, queue="scanning")
+        result.get(timeout=settings.SIGILLO_GATE_TIMEOUT, disable_sync_subtasks=False)
+    except Exception as error:
+        logger.warning("gate check %s did not finish: %s", decision.pk, error)
+        return _fail_closed(
+            decision,
+            ReasonCode.GATE_TIMEOUT,
+            "The check did not finish within %.0f s (%s); a person must look at this request."
+            % (settings.SIGILLO_GATE_TIMEOUT, type(error).__name__),
+        )
+    decision.refresh_from_db()
+    return decision

@@ -1,0 +1,55 @@
+"""API shapes of the gate: checks, scans and decisions."""
+
+from django.conf import settings
+from rest_framework import serializers
+
+from consent.models import Use
+from moderation.models import Decision
+
+
+class CheckInputSerializer(serializers.Serializer):
+    prompt = serializers.CharField(max_length=10_000, allow_blank=True, default="", trim_whitespace=False)
+    use = serializers.ChoiceField(choices=Use.choices, default=Use.PERSONAL)
+    cameos = serializers.ListField(child=serializers.UUIDField(), required=False, default=list, max_length=10)
+    images = serializers.ListField(child=serializers.FileField(allow_empty_file=True), required=False, default=list)
+
+    def validate_prompt(self, prompt: str) -> str:
+        if len(prompt) > settings.SIGILLO_PROMPT_MAX_LENGTH:
+            raise serializers.ValidationError("At most %d characters." % settings.SIGILLO_PROMPT_MAX_LENGTH)
+        return prompt
+
+    def validate_images(self, images: list) -> list:
+        if len(images) > settings.SIGILLO_GATE_MAX_FILES:
+            raise serializers.ValidationError("At most %d files." % settings.SIGILLO_GATE_MAX_FILES)
+        return images
+
+    def validate(self, data: dict) -> dict:
+        if not data["prompt"].strip() and not data["images"] and not data["cameos"]:
+            raise serializers.ValidationError("Give a prompt, images or cameos to check.")
+        return data
+
+
+class ScanInputSerializer(serializers.Serializer):
+    file = serializers.FileField(allow_empty_file=True)
+
+
+class DecisionOutputSerializer(serializers.ModelSerializer):
+    receipts = serializers.SerializerMethodField()
+    requester = serializers.CharField(source="requester.username", default=None)
+    verdict = serializers.CharField(source="effective_verdict")
+    gate_verdict = serializers.CharField(source="verdict")
+    flag = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Decision
+        fields = (
+            "id", "kind", "state", "verdict", "gate_verdict", "final_verdict", "reasons", "engines", "receipts",
+            "requester", "prompt", "use", "cameos", "media", "flag", "created_at", "decided_at",
+        )  # fmt: skip
+
+    def get_receipts(self, decision: Decision) -> list[dict]:
+        return [receipt.as_dict() for receipt in decision.receipts.select_related("consent_version")]
+
+    def get_flag(self, decision: Decision) -> str | None:
+        flag = decision.flags.order_by("-created_at").first()
+        return str(flag.pk) if flag else None
