@@ -46,6 +46,8 @@ class GateState:
     receipts: list[Any] = field(default_factory=list)
     media: list[dict[str, Any]] = field(default_factory=list)
     faces: list[dict[str, Any]] = field(default_factory=list)
+    #: (file, frame) → the image a face was seen on, kept as evidence when a person must review.
+    frames: dict[tuple[int, int | None], Any] = field(default_factory=dict)
 
     def add(self, code: ReasonCode, detail: str, *, verdict: Verdict | None = None, stage: str, **extra: Any) -> None:
         reason = {"code": code.value, "verdict": (verdict or VERDICTS[code]).value, "stage": stage, "detail": detail}
@@ -152,7 +154,10 @@ def _media_stage(state: GateState, media: list[MediaInput]) -> None:
             continue
         state.media.append(decoded.summary())
         for frame in decoded.frames:
-            for face in engine.analyze(frame.image):
+            faces = engine.analyze(frame.image)
+            if faces or decoded.kind == "image":
+                state.frames[(position, frame.index)] = frame.image
+            for face in faces:
                 hits = face_match(embedding=face.embedding, engine=engine)
                 box = face.box.as_dict()
                 where = {"file": position, "frame": frame.index, "time": frame.time, "box": box}
@@ -306,6 +311,8 @@ def _record(decision: Decision, state: GateState) -> Decision:
         if state.receipts:
             locked.receipts.set(state.receipts)
         if verdict == Verdict.REVIEW:
+            locked.media = locked.media + [{"evidence": _store_evidence(locked, state)}]
+            locked.save(update_fields=["media"])
             _open_review(locked)
         audit_record(
             actor=locked.requester,
@@ -318,6 +325,21 @@ def _record(decision: Decision, state: GateState) -> Decision:
             },
         )
     return locked
+
+
+def _store_evidence(decision: Decision, state: GateState) -> list[dict[str, Any]]:
+    """Keep the images (and video frames) a moderator must see, encrypted, for the review."""
+    import io
+
+    from consent import crypto
+
+    stored = []
+    for (position, frame), image in state.frames.items():
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG")
+        path = crypto.store_encrypted_file(buffer.getvalue(), folder="evidence/%s" % decision.pk)
+        stored.append({"file": position, "frame": frame, "path": path, "width": image.width, "height": image.height})
+    return stored
 
 
 def _open_review(decision: Decision) -> Flag:

@@ -53,7 +53,11 @@ class ScanApi(APIView):
         body = DecisionOutputSerializer(decision).data
         faces = next((item["faces"] for item in decision.media if "faces" in item), [])
         return Response(
-            {"faces": faces, "media": [item for item in decision.media if "faces" not in item], "decision": body}
+            {
+                "faces": faces,
+                "media": [item for item in decision.media if "kind" in item or "error" in item],
+                "decision": body,
+            }
         )
 
 

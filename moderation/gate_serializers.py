@@ -39,6 +39,7 @@ class DecisionOutputSerializer(serializers.ModelSerializer):
     verdict = serializers.CharField(source="effective_verdict")
     gate_verdict = serializers.CharField(source="verdict")
     flag = serializers.SerializerMethodField()
+    media = serializers.SerializerMethodField()
 
     class Meta:
         model = Decision
@@ -49,6 +50,10 @@ class DecisionOutputSerializer(serializers.ModelSerializer):
 
     def get_receipts(self, decision: Decision) -> list[dict]:
         return [receipt.as_dict() for receipt in decision.receipts.select_related("consent_version")]
+
+    def get_media(self, decision: Decision) -> list[dict]:
+        """The files checked (and the faces found); the stored evidence is for moderators' pages only."""
+        return [item for item in decision.media if "evidence" not in item]
 
     def get_flag(self, decision: Decision) -> str | None:
         flag = decision.flags.order_by("-created_at").first()
