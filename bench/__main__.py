@@ -16,6 +16,7 @@ import time
 BENCHMARKS = {
     "face_search": "bench.face_search",
     "prompt_names": "bench.prompt_names",
+    "gate": "bench.gate",
 }
 
 
