@@ -59,10 +59,14 @@ def _fresh_cache() -> None:
 def _fresh_face_indexes() -> Iterator[None]:
     """Every test builds its search indexes from its own database state (rolled back after)."""
     from consent.search import reset_indexes
+    from moderation.descriptors import reset_index as reset_descriptor_index
+    from moderation.names import reset_name_index
 
-    reset_indexes()
+    for reset in (reset_indexes, reset_name_index, reset_descriptor_index):
+        reset()
     yield
-    reset_indexes()
+    for reset in (reset_indexes, reset_name_index, reset_descriptor_index):
+        reset()
 
 
 @pytest.fixture

@@ -171,6 +171,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One name for each choice set used by several serializers.
+    "ENUM_NAME_OVERRIDES": {"UseEnum": "consent.models.Use", "AudienceEnum": "consent.models.Audience"},
 }
 
 # Celery: Redis (or RabbitMQ) when CELERY_BROKER_URL is given; the filesystem transport
