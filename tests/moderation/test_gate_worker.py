@@ -18,7 +18,7 @@ def test_a_check_runs_in_the_worker_and_its_files_are_deleted(api_client, regist
     response = api_client.post(
         "/api/v1/checks/",
         {
-            "prompt": "a man at a press conference",
+            "prompt": "a man smiling in a garden",
             "images": [SimpleUploadedFile("ref.jpg", photo_bytes("obama/obama2.jpg"))],
         },
         format="multipart",
