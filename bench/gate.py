@@ -70,7 +70,10 @@ def _descriptor_index(size: int, rng: random.Random):
     from consent import topics
     from moderation.descriptors import DescriptorIndex
 
-    base_texts = _descriptor_texts(rng, 256) + ["the actor who played the Genie in Aladdin", "the 44th president of the United States"]
+    base_texts = _descriptor_texts(rng, 256) + [
+        "the actor who played the Genie in Aladdin",
+        "the 44th president of the United States",
+    ]
     base = topics.embed_texts(base_texts)
     nprng = np.random.default_rng(7)
     picks = nprng.integers(0, len(base), size=size)
@@ -81,14 +84,16 @@ def _descriptor_index(size: int, rng: random.Random):
     index._likeness_ids = [uuid.uuid4() for _ in range(size)]
     index._descriptors = [base_texts[i] for i in picks]
     index._matrix = matrix.astype(np.float32)
-    index._generic = topics.embed_texts(list(__import__("moderation.descriptors", fromlist=["GENERIC_PERSONS"]).GENERIC_PERSONS))
+    index._generic = topics.embed_texts(
+        list(__import__("moderation.descriptors", fromlist=["GENERIC_PERSONS"]).GENERIC_PERSONS)
+    )
     return index
 
 
 def measure_prompts(size: int, options: argparse.Namespace, log) -> dict:
-    from bench.prompt_names import TARGETS, synthetic_names
     from django.conf import settings
 
+    from bench.prompt_names import TARGETS, synthetic_names
     from moderation.names import NameIndex, find_names
     from moderation.policy import policy_check
 
@@ -151,7 +156,9 @@ def measure_images(log) -> dict:
     for size in (10_000, 100_000, 1_000_000):
         index = FaceIndex("dlib", "bench", exact_max=2_000_000)
         faces = rng.normal(0, 0.09, size=(size, 128)).astype(np.float32)
-        index.add_vectors(list(range(size)), [uuid.uuid4() for _ in range(min(size, 1000))] * (size // min(size, 1000)), faces)
+        index.add_vectors(
+            list(range(size)), [uuid.uuid4() for _ in range(min(size, 1000))] * (size // min(size, 1000)), faces
+        )
         times = []
         for vector in vectors[:30]:
             t0 = time.perf_counter()
@@ -191,7 +198,15 @@ def run(options: argparse.Namespace) -> str:
     for row in prompt_rows:
         lines.append(
             "| %s | %.2f | %.1f / %.1f | %.2f / %.2f | %.1f / %.1f | **%.1f / %.1f** | %d |"
-            % ("{:,}".format(row["size"]), row["names_build"], *row["policy"], *row["names"], *row["descriptors"], *row["total"], row["queries"])
+            % (
+                "{:,}".format(row["size"]),
+                row["names_build"],
+                *row["policy"],
+                *row["names"],
+                *row["descriptors"],
+                *row["total"],
+                row["queries"],
+            )
         )
     lines += [
         "",
@@ -203,6 +218,9 @@ def run(options: argparse.Namespace) -> str:
         "|---:|---:|---:|",
     ]
     for size, (p50, p95) in images["search"].items():
-        lines.append("| %s | %.2f | %.2f |" % ("{:,}".format(size), p50, p95))
-    lines += ["", "Detection dominates an image check; the sentence model dominates a prompt check (policy and descriptors embed the prompt's windows), while name matching stays well under a millisecond as names grow."]
+        lines.append("| %s | %.2f | %.2f |" % (f"{size:,}", p50, p95))
+    lines += [
+        "",
+        "Detection dominates an image check; the sentence model dominates a prompt check (policy and descriptors embed the prompt's windows), while name matching stays well under a millisecond as names grow.",
+    ]
     return "\n".join(lines)
