@@ -18,6 +18,9 @@ DECISION_LABELS = {
     (Flag.Kind.DISPUTE, "rejected"): "Not legitimate: erase its face data",
     (Flag.Kind.ESTATE, "verified"): "Authority verified",
     (Flag.Kind.ESTATE, "rejected"): "Reject the claim",
+    (Flag.Kind.GATE_REVIEW, "approve"): "Approve: allow the request",
+    (Flag.Kind.GATE_REVIEW, "reject"): "Reject: block the request",
+    (Flag.Kind.GATE_REVIEW, "escalate"): "Escalate",
 }
 
 
@@ -31,6 +34,17 @@ class FlagDecisionForm(forms.Form):
         kind = Flag.Kind(flag.kind)
         allowed = services.DECISIONS.get(kind, ())
         self.fields["decision"].choices = [(decision, DECISION_LABELS[kind, decision]) for decision in allowed]
+        if kind == Flag.Kind.GATE_REVIEW:
+            # Required by the service, which says so on the form; no HTML "required", so the
+            # moderator sees that message rather than the browser's.
+            self.fields["note"].label = "Note (required)"
+            self.fields["note"].help_text = "Say why; the note is kept with the decision and in the audit trail."
+
+    @staticmethod
+    def outcome_message(flag: Flag) -> str:
+        if flag.status == Flag.Status.ESCALATED:
+            return "Flag escalated (severity %d)." % flag.severity
+        return "Flag decided: %s." % flag.decision
 
     def save(self, *, moderator: User) -> Flag | None:
         try:

@@ -345,7 +345,12 @@ def _store_evidence(decision: Decision, state: GateState) -> list[dict[str, Any]
 def _open_review(decision: Decision) -> Flag:
     codes = [ReasonCode(reason["code"]) for reason in decision.reasons if reason["verdict"] == Verdict.REVIEW]
     severity = max((SEVERITY.get(code, 1) for code in codes), default=1)
-    likeness_ids = [reason.get("likeness_id") for reason in decision.reasons if reason.get("likeness_id")]
+    # The likeness the review is about: one named by a reason that asks for review, if any.
+    likeness_ids = [
+        reason["likeness_id"]
+        for reason in decision.reasons
+        if reason["verdict"] == Verdict.REVIEW and reason.get("likeness_id")
+    ]
     return Flag.objects.create(
         kind=Flag.Kind.GATE_REVIEW,
         gate_decision=decision,

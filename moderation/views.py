@@ -3,7 +3,7 @@
 import mimetypes
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_http_methods
@@ -14,6 +14,7 @@ from consent import crypto
 from consent.models import EstateClaim
 from moderation import selectors
 from moderation.forms import FlagDecisionForm, ProtectedEntryForm, ProtectedImportForm
+from moderation.models import Decision, Flag
 
 
 def _status_code(request: HttpRequest) -> int:
@@ -22,7 +23,9 @@ def _status_code(request: HttpRequest) -> int:
 
 @role_required(Role.MODERATOR)
 def queue(request: HttpRequest) -> HttpResponse:
-    return render(request, "moderation/queue.html", {"flags": selectors.flag_queue()})
+    kind = request.GET.get("kind") if request.GET.get("kind") in Flag.Kind.values else None
+    context = {"flags": selectors.flag_queue(kind=kind), "kind": kind, "kinds": Flag.Kind.choices}
+    return render(request, "moderation/queue.html", context)
 
 
 @role_required(Role.MODERATOR)
@@ -31,10 +34,21 @@ def flag_detail(request: HttpRequest, flag_id: str) -> HttpResponse:
     flag = get_object_or_404(selectors.flag_queue(status=None), pk=flag_id)
     form = FlagDecisionForm(request.POST or None, flag=flag)
     if request.method == "POST" and form.is_valid() and (decided := form.save(moderator=request.user)):
-        messages.success(request, "Flag decided: %s." % decided.decision)
+        messages.success(request, form.outcome_message(decided))
         return redirect("moderation:queue")
     context = {"flag": flag, "form": form, **selectors.flag_evidence(flag)}
     return render(request, "moderation/flag_detail.html", context, status=_status_code(request))
+
+
+@role_required(Role.MODERATOR)
+def evidence_image(request: HttpRequest, decision_id: str, index: int) -> HttpResponse:
+    """One image a gate review rests on, decrypted, as PNG (moderators only)."""
+    evidence = selectors.decision_evidence(get_object_or_404(Decision, pk=decision_id))
+    if index >= len(evidence):
+        raise Http404
+    response = HttpResponse(crypto.read_encrypted_file(evidence[index]["path"]), content_type="image/png")
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @role_required(Role.MODERATOR)
