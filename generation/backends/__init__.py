@@ -1,0 +1,1 @@
+"""Generation backends: the engines that turn a consented request into an image or a video."""
