@@ -1,0 +1,1 @@
+"""Provenance marks on released outputs."""
