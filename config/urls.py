@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("accounts.api_urls")),
     path("", include("consent.api_urls")),
     path("", include("moderation.api_urls")),
+    path("", include("generation.api_urls")),
 ]
 
 urlpatterns = [

@@ -145,6 +145,16 @@ SIGILLO_VIDEO_SAMPLE_FRAMES = env.int("SIGILLO_VIDEO_SAMPLE_FRAMES", default=8)
 SIGILLO_GATE_MAX_FILES = env.int("SIGILLO_GATE_MAX_FILES", default=4)
 SIGILLO_PROMPT_MAX_LENGTH = env.int("SIGILLO_PROMPT_MAX_LENGTH", default=2000)
 
+# Generation and release.
+SIGILLO_GENERATION_BACKEND = env("SIGILLO_GENERATION_BACKEND", default="animatic")
+# A job interrupted (worker killed) is redelivered; after this many starts it is marked failed.
+SIGILLO_GENERATION_MAX_ATTEMPTS = env.int("SIGILLO_GENERATION_MAX_ATTEMPTS", default=3)
+SIGILLO_GENERATION_TIME_LIMIT = env.int("SIGILLO_GENERATION_TIME_LIMIT", default=1800)
+SIGILLO_C2PA_CERT_FILE = env("SIGILLO_C2PA_CERT_FILE", default="")
+SIGILLO_C2PA_KEY_FILE = env("SIGILLO_C2PA_KEY_FILE", default="")
+# Without a certificate, development and test settings sign with a generated development chain.
+SIGILLO_C2PA_DEV_CERTIFICATE = env.bool("SIGILLO_C2PA_DEV_CERTIFICATE", default=False)
+
 # Biometric data at rest (photos, embeddings): comma-separated Fernet keys, newest first.
 SIGILLO_BIOMETRIC_KEYS = env.list("SIGILLO_BIOMETRIC_KEYS", default=[])
 

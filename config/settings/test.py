@@ -61,3 +61,5 @@ if not SIGILLO_BIOMETRIC_KEYS:  # noqa: F405
     from consent.crypto import derive_key
 
     SIGILLO_BIOMETRIC_KEYS = [derive_key(SECRET_KEY)]
+
+SIGILLO_C2PA_DEV_CERTIFICATE = env.bool("SIGILLO_C2PA_DEV_CERTIFICATE", default=True)

@@ -1,0 +1,105 @@
+"""POST /api/v1/generations/, GET /api/v1/generations/{id}/ and the released output."""
+
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.access import HasRole
+from accounts.roles import Role
+from consent import crypto
+from consent.models import Use
+from generation.models import Generation
+from generation.services import generation_request
+from moderation.gate_serializers import CheckInputSerializer, DecisionOutputSerializer
+
+
+class GenerationInputSerializer(serializers.Serializer):
+    prompt = serializers.CharField(max_length=2000)
+    kind = serializers.ChoiceField(choices=Generation.Kind.choices)
+    use = serializers.ChoiceField(choices=Use.choices, default=Use.PERSONAL)
+    cameos = serializers.ListField(child=serializers.UUIDField(), required=False, default=list, max_length=10)
+    seed = serializers.IntegerField(min_value=0, max_value=2**31 - 1, required=False, allow_null=True, default=None)
+
+    validate_prompt = CheckInputSerializer.validate_prompt
+
+
+class GenerationOutputSerializer(serializers.ModelSerializer):
+    decisions = serializers.SerializerMethodField()
+    output_url = serializers.SerializerMethodField()
+    progress = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Generation
+        fields = (
+            "id", "status", "kind", "prompt", "use", "cameos", "backend", "seed", "progress", "reason",
+            "decisions", "output_url", "watermark", "created_at", "started_at", "finished_at",
+        )  # fmt: skip
+
+    def get_progress(self, generation: Generation) -> dict:
+        return {"step": generation.progress_step, "total": generation.progress_total}
+
+    def get_decisions(self, generation: Generation) -> dict:
+        return {
+            "pre_generation": DecisionOutputSerializer(generation.pre_decision).data
+            if generation.pre_decision
+            else None,
+            "output": DecisionOutputSerializer(generation.output_decision).data if generation.output_decision else None,
+        }
+
+    def get_output_url(self, generation: Generation) -> str | None:
+        if generation.status != Generation.Status.RELEASED:
+            return None
+        return "/api/v1/generations/%s/output/" % generation.pk
+
+
+class GenerationCreateApi(APIView):
+    permission_classes = [HasRole(Role.CREATOR)]
+
+    @extend_schema(request=GenerationInputSerializer, responses={202: GenerationOutputSerializer})
+    def post(self, request: Request) -> Response:
+        serializer = GenerationInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        generation = generation_request(
+            requester=request.user,
+            prompt=data["prompt"],
+            kind=data["kind"],
+            use=data["use"],
+            cameos=[str(cameo) for cameo in data["cameos"]],
+            seed=data["seed"],
+        )
+        return Response(GenerationOutputSerializer(generation).data, status=status.HTTP_202_ACCEPTED)
+
+
+def _own_generation(request: Request, generation_id: str) -> Generation:
+    generation = get_object_or_404(Generation, pk=generation_id)
+    if generation.requester_id != request.user.pk:
+        raise exceptions.NotFound()
+    return generation
+
+
+class GenerationDetailApi(APIView):
+    @extend_schema(responses={200: GenerationOutputSerializer})
+    def get(self, request: Request, generation_id: str) -> Response:
+        return Response(GenerationOutputSerializer(_own_generation(request, generation_id)).data)
+
+
+class GenerationOutputApi(APIView):
+    """The released file, to its creator only (never from a public media path)."""
+
+    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    def get(self, request: Request, generation_id: str) -> HttpResponse:
+        generation = _own_generation(request, generation_id)
+        if generation.status != Generation.Status.RELEASED:
+            raise exceptions.NotFound("This generation has no released output.")
+        response = HttpResponse(
+            crypto.read_encrypted_file(generation.output_path), content_type=generation.output_content_type
+        )
+        extension = "mp4" if generation.kind == Generation.Kind.VIDEO else "png"
+        response["Content-Disposition"] = 'attachment; filename="sigillo-%s.%s"' % (generation.pk, extension)
+        response["Cache-Control"] = "private, no-store"
+        return response

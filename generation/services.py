@@ -1,0 +1,312 @@
+"""The generation pipeline: gate → generate → scan the output → re-check consent → release.
+
+Each step is a service called by a thin Celery task with the generation's id. Steps lock the
+row and check its status first, so a redelivered task never runs a step twice or releases twice.
+"""
+
+import io
+import logging
+import random
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from PIL import Image
+
+from accounts.models import User
+from generation.models import Generation, ReleasedFace
+from moderation.gate import gate_check
+from moderation.models import Decision
+from moderation.reasons import Verdict
+
+logger = logging.getLogger(__name__)
+Status = Generation.Status
+
+OUTPUT_FOLDER = "outputs"
+
+
+def generation_request(
+    *, requester: User, prompt: str, kind: str, use: str, cameos: list[str], seed: int | None = None
+) -> Generation:
+    """Check the request at the gate; queue it only when the gate allows (a blocked one never reaches a worker)."""
+    decision = gate_check(requester=requester, prompt=prompt, use=use, cameos=cameos, kind=Decision.Kind.GENERATION)
+    verdict = Verdict(decision.effective_verdict)
+    waiting_for_consent = any(reason["code"] == "approval_required" for reason in decision.reasons)
+    if verdict == Verdict.ALLOW:
+        status = Status.QUEUED
+    elif verdict == Verdict.BLOCK:
+        status = Status.BLOCKED
+    else:
+        status = Status.AWAITING_CONSENT if waiting_for_consent else Status.IN_REVIEW
+    with transaction.atomic():
+        generation = Generation.objects.create(
+            requester=requester,
+            prompt=prompt,
+            kind=kind,
+            use=use,
+            cameos=[str(cameo) for cameo in cameos],
+            backend=settings.SIGILLO_GENERATION_BACKEND,
+            seed=seed if seed is not None else random.randrange(2**31),  # noqa: S311 - a seed, not a secret
+            status=status,
+            pre_decision=decision,
+        )
+        generation.receipts.set(decision.receipts.all())
+        if status == Status.QUEUED:
+            _enqueue_generate(generation)
+    return generation
+
+
+def _enqueue_generate(generation: Generation) -> None:
+    from generation.tasks import generation_generate_task
+
+    transaction.on_commit(lambda: generation_generate_task.apply_async(args=[str(generation.pk)], queue="generation"))
+
+
+def _cameo_photos(generation: Generation) -> list[Image.Image]:
+    from consent import crypto
+    from consent.faces.base import load_image
+    from consent.models import LikenessPhoto
+
+    photos = LikenessPhoto.objects.filter(likeness_id__in=generation.cameos).order_by("likeness_id", "created_at")
+    return [load_image(crypto.read_encrypted_file(photo.file_path)) for photo in photos]
+
+
+def _set_progress(generation_id: Any, step: int, total: int) -> None:
+    Generation.objects.filter(pk=generation_id).update(progress_step=step, progress_total=total)
+
+
+def generation_generate(*, generation_id: str) -> Generation | None:
+    """Generate the output of a queued request, then hand it to the scan (idempotent)."""
+    from consent import crypto
+    from generation.backends.animatic import AnimaticRequest, animatic_render
+
+    with transaction.atomic():
+        generation = Generation.objects.select_for_update().get(pk=generation_id)
+        if generation.status not in (Status.QUEUED, Status.RUNNING):
+            return None  # done already, or stopped: a redelivery does nothing
+        generation.status, generation.attempts = Status.RUNNING, generation.attempts + 1
+        generation.started_at = generation.started_at or timezone.now()
+        if generation.attempts > settings.SIGILLO_GENERATION_MAX_ATTEMPTS:
+            generation.status, generation.reason = Status.FAILED, "The job was interrupted too many times."
+            generation.finished_at = timezone.now()
+        generation.save()
+        if generation.status == Status.FAILED:
+            return generation
+    last = {"step": -1}
+
+    def progress(step: int, total: int) -> None:
+        if step == total or step - last["step"] >= max(1, total // 20):
+            last["step"] = step
+            _set_progress(generation.pk, step, total)
+
+    request = AnimaticRequest(
+        prompt=generation.prompt, kind=generation.kind, photos=_cameo_photos(generation), seed=generation.seed
+    )
+    output = animatic_render(request, progress=progress)
+    path = crypto.store_encrypted_file(output.data, folder=OUTPUT_FOLDER)
+    with transaction.atomic():
+        generation = Generation.objects.select_for_update().get(pk=generation_id)
+        if generation.status != Status.RUNNING:
+            crypto.delete_file(path)
+            return None
+        generation.output_path, generation.output_content_type = path, output.content_type
+        generation.status = Status.SCANNING
+        generation.save()
+        from generation.tasks import generation_scan_task
+
+        transaction.on_commit(lambda: generation_scan_task.apply_async(args=[str(generation.pk)], queue="scanning"))
+    return generation
+
+
+def _output_frames(generation: Generation) -> list[Any]:
+    from consent import crypto
+    from generation.scan import sample_video_frames
+    from moderation.media import Frame
+
+    data = crypto.read_encrypted_file(generation.output_path)
+    if generation.kind == Generation.Kind.VIDEO:
+        return sample_video_frames(data)
+    return [Frame(image=Image.open(io.BytesIO(data)).convert("RGB"), index=None, time=None)]
+
+
+def generation_scan(*, generation_id: str) -> Generation | None:
+    """Scan the output for registered faces and sexual content; release, review or block it."""
+    from consent.models import ConsentVersion, Use
+    from generation.scan import output_scan
+
+    generation = Generation.objects.get(pk=generation_id)
+    if generation.status != Status.SCANNING:
+        return None
+    adult = set()
+    for likeness_id in generation.cameos:
+        version = ConsentVersion.objects.filter(likeness_id=likeness_id).order_by("-number").first()
+        if version and Use.ADULT.value in version.uses:
+            adult.add(likeness_id)
+    try:
+        scan = output_scan(
+            frames=_output_frames(generation), cameo_likeness_ids=set(generation.cameos), adult_allowed_ids=adult
+        )
+        reasons, verdict = scan.reasons, Verdict(scan.verdict)
+        faces = scan.faces
+    except Exception as error:  # a scan that cannot run never releases
+        logger.exception("output scan of %s failed", generation_id)
+        reasons = [
+            {
+                "code": "stage_failed",
+                "verdict": "review",
+                "stage": "output",
+                "detail": "The output scan could not run (%s)." % type(error).__name__,
+            }
+        ]
+        verdict, faces = Verdict.REVIEW, []
+    with transaction.atomic():
+        generation = Generation.objects.select_for_update().get(pk=generation_id)
+        if generation.status != Status.SCANNING:
+            return None
+        decision = Decision.objects.create(
+            kind=Decision.Kind.OUTPUT,
+            state=Decision.State.DONE,
+            verdict=verdict.value,
+            reasons=reasons,
+            requester=generation.requester,
+            prompt=generation.prompt,
+            use=generation.use,
+            cameos=generation.cameos,
+            media=[{"faces": faces}],
+            decided_at=timezone.now(),
+        )
+        generation.output_decision = decision
+        if verdict == Verdict.BLOCK:
+            generation.status, generation.finished_at = Status.BLOCKED, timezone.now()
+        elif verdict == Verdict.REVIEW:
+            generation.status = Status.IN_REVIEW
+        generation.save()
+    if verdict == Verdict.ALLOW:
+        return generation_release(generation_id=generation_id, faces=faces)
+    return generation
+
+
+def generation_release(*, generation_id: str, faces: list[dict] | None = None) -> Generation | None:
+    """Re-check consent now; watermark, sign and release, or withhold (idempotent)."""
+    from consent import crypto
+    from consent.evaluation import consent_evaluate
+    from consent.models import Likeness
+    from generation.provenance.c2pa_manifest import c2pa_sign
+    from generation.provenance.signing import signing_material
+
+    generation = Generation.objects.get(pk=generation_id)
+    if generation.status not in (Status.SCANNING, Status.IN_REVIEW):
+        return None
+    denied = []
+    receipts = []
+    for likeness in Likeness.objects.filter(pk__in=generation.cameos):
+        result = consent_evaluate(
+            likeness=likeness, requester=generation.requester, use=generation.use, prompt=generation.prompt
+        )
+        if result.allowed:
+            receipts.append(result.receipt)
+        else:
+            denied.append("%s: %s" % (likeness.display_name, "; ".join(reason.detail for reason in result.reasons)))
+    if denied:
+        with transaction.atomic():
+            locked = Generation.objects.select_for_update().get(pk=generation_id)
+            if locked.status in (Status.SCANNING, Status.IN_REVIEW):
+                locked.status, locked.reason, locked.finished_at = Status.WITHHELD, " / ".join(denied), timezone.now()
+                locked.save()
+        return locked
+    data = crypto.read_encrypted_file(generation.output_path)
+    marked, mark = _watermark(generation, data)
+    chain, key = signing_material()
+    signed = c2pa_sign(
+        data=marked,
+        mime_type=generation.output_content_type,
+        title="Sigillo generation %s" % generation.pk,
+        generator="sigillo/%s" % generation.backend,
+        model=generation.backend,
+        generation_id=str(generation.pk),
+        receipts=[receipt.as_dict() for receipt in receipts],
+        cert_chain_pem=chain,
+        private_key_pem=key,
+    )
+    path = crypto.store_encrypted_file(signed, folder=OUTPUT_FOLDER)
+    with transaction.atomic():
+        locked = Generation.objects.select_for_update().get(pk=generation_id)
+        if locked.status not in (Status.SCANNING, Status.IN_REVIEW):
+            crypto.delete_file(path)
+            return None  # released (or stopped) by another delivery
+        old = locked.output_path
+        locked.output_path, locked.watermark, locked.phash = path, mark, _phash(signed, locked)
+        locked.status, locked.finished_at = Status.RELEASED, timezone.now()
+        locked.save()
+        locked.receipts.add(*receipts)
+        _record_faces(locked, faces or [])
+        transaction.on_commit(lambda: crypto.delete_file(old))
+    return locked
+
+
+def _watermark(generation: Generation, data: bytes) -> tuple[bytes, str]:
+    """Mark the image, or every frame of the video, with the generation id."""
+    from generation.provenance.watermark import watermark_embed, watermark_payload
+
+    payload = watermark_payload(generation.pk).hex()
+    if generation.kind == Generation.Kind.IMAGE:
+        image = Image.open(io.BytesIO(data)).convert("RGB")
+        out = io.BytesIO()
+        watermark_embed(image, generation.pk).save(out, format="PNG")
+        return out.getvalue(), payload
+    return _watermark_video(data, generation), payload
+
+
+def _watermark_video(data: bytes, generation: Generation) -> bytes:
+    import av
+    import numpy as np
+
+    from generation.provenance.watermark import watermark_embed
+
+    out = io.BytesIO()
+    with av.open(io.BytesIO(data)) as source, av.open(out, mode="w", format="mp4") as target:
+        stream_in = source.streams.video[0]
+        stream = target.add_stream("libx264", rate=stream_in.average_rate or 12)
+        stream.width, stream.height, stream.pix_fmt = stream_in.width, stream_in.height, "yuv420p"
+        stream.options = {"crf": "18", "preset": "veryfast"}
+        for frame in source.decode(stream_in):
+            marked = watermark_embed(frame.to_image().convert("RGB"), generation.pk)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(np.asarray(marked), format="rgb24")):
+                target.mux(packet)
+        for packet in stream.encode():
+            target.mux(packet)
+    return out.getvalue()
+
+
+def _phash(data: bytes, generation: Generation) -> str:
+    import imagehash
+
+    if generation.kind == Generation.Kind.IMAGE:
+        return str(imagehash.phash(Image.open(io.BytesIO(data)).convert("RGB")))
+    from generation.scan import sample_video_frames
+
+    frames = sample_video_frames(data, every_seconds=1.0, max_frames=1)
+    return str(imagehash.phash(frames[0].image)) if frames else ""
+
+
+def _record_faces(generation: Generation, faces: list[dict]) -> None:
+    """Keep the boxes of the faces released (for appearances); their matched likeness if any."""
+    for face in faces:
+        hits = face.get("hits") or []
+        best = hits[0] if hits and hits[0].get("outcome") == "match" else None
+        ReleasedFace.objects.create(
+            generation=generation,
+            likeness_id=best["likeness_id"] if best else None,
+            box=face.get("box") or {},
+            frame=face.get("frame"),
+        )
+
+
+def generation_fail(*, generation_id: str, reason: str) -> None:
+    """Mark a job that raised as failed, with the reason (never left running)."""
+    with transaction.atomic():
+        generation = Generation.objects.select_for_update().get(pk=generation_id)
+        if generation.status in (Status.RUNNING, Status.SCANNING, Status.QUEUED):
+            generation.status, generation.reason, generation.finished_at = Status.FAILED, reason[:2000], timezone.now()
+            generation.save()

@@ -1,0 +1,30 @@
+"""Celery tasks of generation: thin, by id, idempotent (each service checks the status it expects)."""
+
+from celery import shared_task
+from django.conf import settings
+
+from generation import services
+
+
+@shared_task(
+    name="generation.generate",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=settings.SIGILLO_GENERATION_TIME_LIMIT,
+    time_limit=settings.SIGILLO_GENERATION_TIME_LIMIT + 60,
+)
+def generation_generate_task(generation_id: str) -> None:
+    try:
+        services.generation_generate(generation_id=generation_id)
+    except Exception as error:
+        services.generation_fail(generation_id=generation_id, reason="Generation failed: %s" % type(error).__name__)
+        raise
+
+
+@shared_task(name="generation.scan", acks_late=True, reject_on_worker_lost=True, soft_time_limit=600, time_limit=660)
+def generation_scan_task(generation_id: str) -> None:
+    try:
+        services.generation_scan(generation_id=generation_id)
+    except Exception as error:
+        services.generation_fail(generation_id=generation_id, reason="Release failed: %s" % type(error).__name__)
+        raise
