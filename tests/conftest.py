@@ -120,66 +120,61 @@ class WorkerProcess:
 
 
 @pytest.fixture
-def celery_worker_process(transactional_db: None, tmp_path: Path) -> Iterator[WorkerProcess]:
-    """Start a real Celery worker process for an end-to-end test and stop it afterwards.
+def start_worker(transactional_db: None, tmp_path: Path) -> Iterator[Any]:
+    """Start real Celery worker processes (``start_worker(**extra_env)``); all are stopped afterwards.
 
-    Tests using it see committed data only (``transactional_db``), as the worker does.
+    Tests using it see committed data only (``transactional_db``), as the workers do.
     """
     from config.celery import app
 
     app.control.purge()  # no task left over from an earlier run
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": _database_url(),
-        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-        "CELERY_RESULT_BACKEND": settings.CELERY_RESULT_BACKEND,
-        "SIGILLO_MEDIA_ROOT": str(settings.MEDIA_ROOT),
-        "LOG_LEVEL": "INFO",
-    }
-    log = tmp_path / "worker.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "-Q",
-                "default,generation,scanning",
-                "--concurrency",
-                "1",
-                "--pool",
-                "prefork",
-                "--loglevel",
-                "INFO",
-                "--without-gossip",
-                "--without-mingle",
-                "--hostname",
-                "test-%d@%%h" % os.getpid(),
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    worker = WorkerProcess(process, log)
-    try:
+    started: list[WorkerProcess] = []
+
+    def start(**extra_env: str) -> WorkerProcess:
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings.test",
+            "DATABASE_URL": _database_url(),
+            "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+            "CELERY_RESULT_BACKEND": settings.CELERY_RESULT_BACKEND,
+            "SIGILLO_MEDIA_ROOT": str(settings.MEDIA_ROOT),
+            "LOG_LEVEL": "INFO",
+            **extra_env,
+        }
+        log = tmp_path / ("worker-%d.log" % len(started))
+        with log.open("wb") as out:
+            process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+                [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "default,generation,scanning",
+                 "--concurrency", "1", "--pool", "prefork", "--loglevel", "INFO", "--without-gossip",
+                 "--without-mingle", "--hostname", "test-%d-%d@%%h" % (os.getpid(), len(started))],
+                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            )  # fmt: skip
+        worker = WorkerProcess(process, log)
+        started.append(worker)
         deadline = time.monotonic() + 60
         while "ready." not in worker.output():
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("Celery worker did not start:\n" + worker.output())
             time.sleep(0.2)
-        yield worker
+        return worker
+
+    try:
+        yield start
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        for worker in started:
+            if worker.process.poll() is None:
+                worker.process.terminate()
+                try:
+                    worker.process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    worker.process.kill()
+                    worker.process.wait()
+
+
+@pytest.fixture
+def celery_worker_process(start_worker: Any) -> WorkerProcess:
+    """One real Celery worker process for an end-to-end test."""
+    return start_worker()
 
 
 @pytest.fixture

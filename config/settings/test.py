@@ -31,7 +31,7 @@ if "CELERY_BROKER_URL" not in env and _reachable("127.0.0.1", 6379):
     # Database 15 keeps the tests' queues apart from a development worker's.
     CELERY_BROKER_URL = "redis://127.0.0.1:6379/15"
     CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL)
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 7200}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=7200)}
 
 if CELERY_BROKER_URL.startswith("filesystem://"):  # noqa: F405
     # The tests' own folders, apart from a development worker's.
