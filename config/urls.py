@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.health import healthz
 from config.views import home
+from generation.verify_views import verify_page
 
 api_v1 = [
     path("", include("accounts.api_urls")),
@@ -20,6 +21,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("likenesses/", include("consent.urls")),
     path("studio/", include("generation.urls")),
+    path("verify/", verify_page, name="verify"),
     path("moderation/", include("moderation.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

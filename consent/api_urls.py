@@ -21,5 +21,6 @@ urlpatterns = [
         apis.ConsentRequestDecisionApi.as_view(),
         name="api-likeness-request-decision",
     ),
+    path("likenesses/<str:likeness_id>/appearances/", apis.AppearancesApi.as_view(), name="api-likeness-appearances"),
     path("likenesses/<str:likeness_id>/revoke/", apis.RevokeApi.as_view(), name="api-likeness-revoke"),
 ]

@@ -286,3 +286,14 @@ class ConsentRequestDecisionApi(APIView):
             approve=serializer.validated_data["approve"],
         )
         return Response({"id": str(item.pk), "status": item.status})
+
+
+class AppearancesApi(APIView):
+    """Every generation (and check) that used or matched this likeness."""
+
+    @extend_schema(responses={200: dict})
+    def get(self, request: Request, likeness_id: str) -> Response:
+        from generation.appearances import likeness_appearances
+
+        likeness = access_likeness_by_id(request.user, likeness_id)
+        return Response(likeness_appearances(likeness))
