@@ -6,4 +6,5 @@ app_name = "generation"
 
 urlpatterns = [
     path("", views.studio, name="studio"),
+    path("generations/<uuid:generation_id>/", views.generation_detail, name="generation_detail"),
 ]

@@ -1,12 +1,68 @@
 """Web pages of generation: the creator studio."""
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 
 from accounts.access import role_required
 from accounts.roles import Role
+from generation.forms import GenerationForm
+from generation.models import Generation
+from generation.selectors import cameos_for, generations_for, released_generations_for
+from generation.services import generation_request
+
+#: Statuses after which the page stops polling.
+FINAL_STATUSES = ("released", "blocked", "withheld", "failed", "in_review", "awaiting_consent")
 
 
 @role_required(Role.CREATOR)
 def studio(request: HttpRequest) -> HttpResponse:
-    return render(request, "generation/studio.html", {})
+    cameos = cameos_for(request.user)
+    form = GenerationForm(request.POST or None, cameos=cameos)
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            generation = generation_request(
+                requester=request.user,
+                prompt=data["prompt"],
+                kind=data["kind"],
+                use=data["use"],
+                cameos=list(data["cameos"]),
+            )
+            return redirect("generation:generation_detail", generation_id=generation.pk)
+        status = 400
+    else:
+        status = 200
+    context = {
+        "form": form,
+        "cameos": cameos,
+        "chosen_cameos": [str(value) for value in (form["cameos"].value() or [])],
+        "released": released_generations_for(request.user)[:50],
+        "recent": generations_for(request.user)[:10],
+    }
+    return render(request, "generation/studio.html", context, status=status)
+
+
+@role_required(Role.CREATOR)
+def generation_detail(request: HttpRequest, generation_id: str) -> HttpResponse:
+    generation = get_object_or_404(
+        Generation.objects.select_related("pre_decision", "output_decision"), pk=generation_id
+    )
+    if generation.requester_id != request.user.pk:
+        raise Http404
+    reasons = []
+    for decision in (generation.pre_decision, generation.output_decision):
+        if decision is not None:
+            reasons.extend(reason for reason in decision.reasons if reason.get("verdict") != "allow")
+    context = {
+        "generation": generation,
+        "reasons": reasons,
+        "final": generation.status in FINAL_STATUSES,
+        "final_statuses": ",".join(FINAL_STATUSES),
+        "status_labels": dict(Generation.Status.choices),
+        "api_url": reverse("api-generation", args=[generation.pk]),
+        "output_url": reverse("api-generation-output", args=[generation.pk])
+        if generation.status == Generation.Status.RELEASED
+        else "",
+    }
+    return render(request, "generation/generation_detail.html", context)
