@@ -13,7 +13,7 @@ from accounts.roles import Role
 from consent import crypto
 from consent.models import Use
 from generation.models import Generation
-from generation.services import generation_request
+from generation.services import generation_expire_waiting, generation_request
 from moderation.gate_serializers import CheckInputSerializer, DecisionOutputSerializer
 
 
@@ -85,6 +85,7 @@ def _own_generation(request: Request, generation_id: str) -> Generation:
 class GenerationDetailApi(APIView):
     @extend_schema(responses={200: GenerationOutputSerializer})
     def get(self, request: Request, generation_id: str) -> Response:
+        generation_expire_waiting()
         return Response(GenerationOutputSerializer(_own_generation(request, generation_id)).data)
 
 

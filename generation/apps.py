@@ -4,3 +4,14 @@ from django.apps import AppConfig
 class GenerationConfig(AppConfig):
     name = "generation"
     verbose_name = "Generation and provenance"
+
+    def ready(self) -> None:
+        from consent.services import CONSENT_ANSWER_HANDLERS
+        from generation.services import generation_after_consent_answer, generation_after_review
+        from moderation.models import Decision
+        from moderation.services import on_review_decided
+
+        if generation_after_consent_answer not in CONSENT_ANSWER_HANDLERS:
+            CONSENT_ANSWER_HANDLERS.append(generation_after_consent_answer)
+        on_review_decided(Decision.Kind.GENERATION, generation_after_review)
+        on_review_decided(Decision.Kind.OUTPUT, generation_after_review)

@@ -7,6 +7,7 @@ row and check its status first, so a redelivered task never runs a step twice or
 import io
 import logging
 import random
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -100,23 +101,51 @@ def generation_generate(*, generation_id: str) -> Generation | None:
             last["step"] = step
             _set_progress(generation.pk, step, total)
 
-    request = AnimaticRequest(
-        prompt=generation.prompt, kind=generation.kind, photos=_cameo_photos(generation), seed=generation.seed
-    )
-    output = animatic_render(request, progress=progress)
-    path = crypto.store_encrypted_file(output.data, folder=OUTPUT_FOLDER)
+    if generation.backend == "diffusers":
+        data, content_type = _diffusers_render(generation, progress)
+    else:
+        request = AnimaticRequest(
+            prompt=generation.prompt, kind=generation.kind, photos=_cameo_photos(generation), seed=generation.seed
+        )
+        output = animatic_render(request, progress=progress)
+        data, content_type = output.data, output.content_type
+    path = crypto.store_encrypted_file(data, folder=OUTPUT_FOLDER)
     with transaction.atomic():
         generation = Generation.objects.select_for_update().get(pk=generation_id)
         if generation.status != Status.RUNNING:
             crypto.delete_file(path)
             return None
-        generation.output_path, generation.output_content_type = path, output.content_type
+        generation.output_path, generation.output_content_type = path, content_type
         generation.status = Status.SCANNING
         generation.save()
         from generation.tasks import generation_scan_task
 
         transaction.on_commit(lambda: generation_scan_task.apply_async(args=[str(generation.pk)], queue="scanning"))
     return generation
+
+
+def _diffusers_render(generation: Generation, progress: Any) -> tuple[bytes, str]:
+    """Run the configured diffusers pipeline (loaded once per worker process)."""
+    from generation.backends.diffusers_backend import DiffusersRequest, diffusers_render
+
+    if not settings.SIGILLO_DIFFUSERS_MODEL:
+        raise RuntimeError("SIGILLO_DIFFUSERS_MODEL is not set")
+    request = DiffusersRequest(
+        prompt=generation.prompt,
+        kind=generation.kind,
+        seed=generation.seed,
+        steps=settings.SIGILLO_DIFFUSERS_STEPS,
+        width=settings.SIGILLO_DIFFUSERS_SIZE,
+        height=settings.SIGILLO_DIFFUSERS_SIZE,
+        frames=settings.SIGILLO_DIFFUSERS_FRAMES,
+    )
+    data, content_type, _ = diffusers_render(
+        request,
+        model_path=settings.SIGILLO_DIFFUSERS_MODEL,
+        progress=progress,
+        allow_downloads=settings.SIGILLO_DIFFUSERS_ALLOW_DOWNLOADS,
+    )
+    return data, content_type
 
 
 def _output_frames(generation: Generation) -> list[Any]:
@@ -181,6 +210,9 @@ def generation_scan(*, generation_id: str) -> Generation | None:
             generation.status, generation.finished_at = Status.BLOCKED, timezone.now()
         elif verdict == Verdict.REVIEW:
             generation.status = Status.IN_REVIEW
+            from moderation.gate import _open_review
+
+            _open_review(decision)
         generation.save()
     if verdict == Verdict.ALLOW:
         return generation_release(generation_id=generation_id, faces=faces)
@@ -310,3 +342,75 @@ def generation_fail(*, generation_id: str, reason: str) -> None:
         if generation.status in (Status.RUNNING, Status.SCANNING, Status.QUEUED):
             generation.status, generation.reason, generation.finished_at = Status.FAILED, reason[:2000], timezone.now()
             generation.save()
+
+
+def generation_after_review(decision_id: Any, verdict: Verdict) -> None:
+    """A moderator decided a review this generation was waiting for: go on, or stop."""
+    for generation in Generation.objects.filter(pre_decision_id=decision_id, status=Status.IN_REVIEW):
+        with transaction.atomic():
+            locked = Generation.objects.select_for_update().get(pk=generation.pk)
+            if locked.status != Status.IN_REVIEW:
+                continue
+            if verdict == Verdict.ALLOW:
+                locked.status = Status.QUEUED
+                _enqueue_generate(locked)
+            else:
+                locked.status, locked.reason, locked.finished_at = (
+                    Status.BLOCKED,
+                    "A moderator rejected the request.",
+                    timezone.now(),
+                )
+            locked.save()
+    for generation in Generation.objects.filter(output_decision_id=decision_id, status=Status.IN_REVIEW):
+        if verdict == Verdict.ALLOW:
+            generation_release(generation_id=str(generation.pk))
+        else:
+            Generation.objects.filter(pk=generation.pk, status=Status.IN_REVIEW).update(
+                status=Status.BLOCKED, reason="A moderator rejected the output.", finished_at=timezone.now()
+            )
+
+
+def generation_after_consent_answer(request_id: Any) -> None:
+    """The rights holder answered a request a generation was waiting for: check again, or stop."""
+    from consent.models import ConsentRequest
+
+    request = ConsentRequest.objects.get(pk=request_id)
+    for generation in Generation.objects.filter(
+        status=Status.AWAITING_CONSENT, requester=request.requester
+    ).select_related("pre_decision"):
+        waiting_on = {reason.get("consent_request") for reason in generation.pre_decision.reasons}
+        if str(request.pk) not in waiting_on:
+            continue
+        if request.status == ConsentRequest.Status.DENIED:
+            Generation.objects.filter(pk=generation.pk, status=Status.AWAITING_CONSENT).update(
+                status=Status.BLOCKED, reason="The rights holder said no.", finished_at=timezone.now()
+            )
+            continue
+        decision = gate_check(
+            requester=generation.requester,
+            prompt=generation.prompt,
+            use=generation.use,
+            cameos=generation.cameos,
+            kind=Decision.Kind.GENERATION,
+        )
+        with transaction.atomic():
+            locked = Generation.objects.select_for_update().get(pk=generation.pk)
+            if locked.status != Status.AWAITING_CONSENT:
+                continue
+            locked.pre_decision = decision
+            verdict = Verdict(decision.effective_verdict)
+            if verdict == Verdict.ALLOW:
+                locked.status = Status.QUEUED
+                locked.receipts.add(*decision.receipts.all())
+                _enqueue_generate(locked)
+            elif verdict == Verdict.BLOCK:
+                locked.status, locked.finished_at = Status.BLOCKED, timezone.now()
+            locked.save()
+
+
+def generation_expire_waiting() -> int:
+    """Stop requests that waited for consent longer than SIGILLO_CONSENT_WAIT_HOURS; return how many."""
+    limit = timezone.now() - timedelta(hours=settings.SIGILLO_CONSENT_WAIT_HOURS)
+    return Generation.objects.filter(status=Status.AWAITING_CONSENT, created_at__lt=limit).update(
+        status=Status.BLOCKED, reason="The rights holder did not answer in time.", finished_at=timezone.now()
+    )

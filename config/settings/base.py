@@ -146,10 +146,19 @@ SIGILLO_GATE_MAX_FILES = env.int("SIGILLO_GATE_MAX_FILES", default=4)
 SIGILLO_PROMPT_MAX_LENGTH = env.int("SIGILLO_PROMPT_MAX_LENGTH", default=2000)
 
 # Generation and release.
-SIGILLO_GENERATION_BACKEND = env("SIGILLO_GENERATION_BACKEND", default="animatic")
+SIGILLO_GENERATION_BACKEND = env("SIGILLO_GENERATION_BACKEND", default="animatic")  # or "diffusers"
+# The diffusers pipeline: a local directory (or a model id when downloads are allowed).
+SIGILLO_DIFFUSERS_MODEL = env("SIGILLO_DIFFUSERS_MODEL", default="")
+SIGILLO_DIFFUSERS_ALLOW_DOWNLOADS = env.bool("SIGILLO_DIFFUSERS_ALLOW_DOWNLOADS", default=False)
+SIGILLO_DIFFUSERS_STEPS = env.int("SIGILLO_DIFFUSERS_STEPS", default=25)
+SIGILLO_DIFFUSERS_SIZE = env.int("SIGILLO_DIFFUSERS_SIZE", default=512)
+SIGILLO_DIFFUSERS_FRAMES = env.int("SIGILLO_DIFFUSERS_FRAMES", default=16)
+DIFFUSERS_CPU_OFFLOAD = env.bool("SIGILLO_DIFFUSERS_CPU_OFFLOAD", default=False)
 # A job interrupted (worker killed) is redelivered; after this many starts it is marked failed.
 SIGILLO_GENERATION_MAX_ATTEMPTS = env.int("SIGILLO_GENERATION_MAX_ATTEMPTS", default=3)
 SIGILLO_GENERATION_TIME_LIMIT = env.int("SIGILLO_GENERATION_TIME_LIMIT", default=1800)
+# A request waiting for a rights holder's answer is stopped after this many hours.
+SIGILLO_CONSENT_WAIT_HOURS = env.float("SIGILLO_CONSENT_WAIT_HOURS", default=72.0)
 SIGILLO_C2PA_CERT_FILE = env("SIGILLO_C2PA_CERT_FILE", default="")
 SIGILLO_C2PA_KEY_FILE = env("SIGILLO_C2PA_KEY_FILE", default="")
 # Without a certificate, development and test settings sign with a generated development chain.
@@ -182,7 +191,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     # One name for each choice set used by several serializers.
-    "ENUM_NAME_OVERRIDES": {"UseEnum": "consent.models.Use", "AudienceEnum": "consent.models.Audience"},
+    "ENUM_NAME_OVERRIDES": {
+        "UseEnum": "consent.models.Use",
+        "AudienceEnum": "consent.models.Audience",
+        "GenerationKindEnum": "generation.models.Generation.Kind",
+        "DecisionKindEnum": "moderation.models.Decision.Kind",
+        "GenerationStatusEnum": "generation.models.Generation.Status",
+    },
 }
 
 # Celery: Redis (or RabbitMQ) when CELERY_BROKER_URL is given; the filesystem transport

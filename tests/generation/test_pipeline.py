@@ -178,3 +178,83 @@ def test_bad_generation_requests_are_refused(api_client, registry):  # noqa: F81
     assert not Generation.objects.exists()
     api_client.force_authenticate(registry.rose_owner)
     assert api_client.post("/api/v1/generations/", {"prompt": "x", "kind": "image"}, format="json").status_code == 403
+
+
+@pytest.mark.django_db
+def test_a_request_waiting_for_consent_goes_on_when_the_rights_holder_says_yes(
+    registry,  # noqa: F811
+    django_capture_on_commit_callbacks,
+):
+    from consent.models import ConsentRequest
+
+    consent_services.consent_set(
+        actor=registry.kit_owner, likeness=registry.kit, audience="everyone", uses=["personal"], per_use_approval=True
+    )
+    generation = services.generation_request(
+        requester=registry.creator, prompt="a portrait", kind="image", use="personal", cameos=[str(registry.kit.pk)]
+    )
+    assert generation.status == Status.AWAITING_CONSENT
+    request = ConsentRequest.objects.get(requester=registry.creator, likeness=registry.kit)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        consent_services.consent_request_decide(actor=registry.kit_owner, request=request, approve=True)
+
+    generation.refresh_from_db()
+    assert generation.status == Status.QUEUED and generation.pre_decision.verdict == "allow"
+
+
+@pytest.mark.django_db
+def test_a_request_waiting_for_consent_stops_when_the_answer_is_no_or_never_comes(
+    registry,  # noqa: F811
+    settings,
+    django_capture_on_commit_callbacks,
+):
+    from consent.models import ConsentRequest
+
+    consent_services.consent_set(
+        actor=registry.kit_owner, likeness=registry.kit, audience="everyone", uses=["personal"], per_use_approval=True
+    )
+    denied = services.generation_request(
+        requester=registry.creator, prompt="a portrait", kind="image", use="personal", cameos=[str(registry.kit.pk)]
+    )
+    forgotten = services.generation_request(
+        requester=registry.creator,
+        prompt="another portrait",
+        kind="image",
+        use="personal",
+        cameos=[str(registry.kit.pk)],
+    )
+    request = ConsentRequest.objects.get(requester=registry.creator, likeness=registry.kit, prompt="a portrait")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        consent_services.consent_request_decide(actor=registry.kit_owner, request=request, approve=False)
+    settings.SIGILLO_CONSENT_WAIT_HOURS = 0
+    assert services.generation_expire_waiting() == 1
+
+    denied.refresh_from_db()
+    forgotten.refresh_from_db()
+    assert (denied.status, denied.reason) == (Status.BLOCKED, "The rights holder said no.")
+    assert (forgotten.status, forgotten.reason) == (Status.BLOCKED, "The rights holder did not answer in time.")
+
+
+@pytest.mark.django_db
+def test_a_moderator_approving_a_reviewed_request_queues_it(registry, api_client, django_capture_on_commit_callbacks):  # noqa: F811
+    from moderation.models import Flag
+
+    generation = services.generation_request(
+        requester=registry.creator, prompt="a man at a press conference", kind="image", use="personal", cameos=[]
+    )
+    assert generation.status == Status.IN_REVIEW  # deceptive_political: review
+    flag = Flag.objects.get(gate_decision=generation.pre_decision)
+    api_client.force_authenticate(registry.moderator)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_client.post(
+            "/api/v1/moderation/flags/%s/decision/" % flag.pk,
+            {"decision": "approve", "note": "Nobody is named."},
+            format="json",
+        )
+    assert response.status_code == 200, response.content
+
+    generation.refresh_from_db()
+    assert generation.status == Status.QUEUED
