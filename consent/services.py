@@ -724,4 +724,11 @@ def consent_request_decide(*, actor: User, request: ConsentRequest, approve: boo
         target=request.likeness,
         data={"request": str(request.pk), "approved": approve},
     )
+    for handler in CONSENT_ANSWER_HANDLERS:
+        transaction.on_commit(lambda handler=handler: handler(request.pk))
     return request
+
+
+#: Called (after commit) with a consent request's id when the rights holder answers it; the
+#: generation app registers one so that a job waiting for consent moves on.
+CONSENT_ANSWER_HANDLERS: list = []

@@ -23,7 +23,9 @@ REVIEW_OUTCOME_HANDLERS: dict[str, list] = {}
 
 
 def on_review_decided(kind: str, handler) -> None:  # noqa: ANN001
-    REVIEW_OUTCOME_HANDLERS.setdefault(kind, []).append(handler)
+    key = getattr(kind, "value", kind)  # an enum member hashes by name, not by value
+    if handler not in REVIEW_OUTCOME_HANDLERS.setdefault(key, []):
+        REVIEW_OUTCOME_HANDLERS[key].append(handler)
 
 
 @transaction.atomic
@@ -71,7 +73,7 @@ def gate_review_decide(*, moderator: User, flag: Flag, decision: str, note: str)
             "verdict": gate_decision.final_verdict,
         },
     )
-    for handler in REVIEW_OUTCOME_HANDLERS.get(gate_decision.kind, []):
+    for handler in REVIEW_OUTCOME_HANDLERS.get(str(gate_decision.kind), []):
         transaction.on_commit(lambda handler=handler: handler(gate_decision.pk, Verdict(gate_decision.final_verdict)))
     return flag
 
