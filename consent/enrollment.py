@@ -5,7 +5,7 @@ reason it cannot be used. Nothing here writes to the database or to disk.
 """
 
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from django.conf import settings
@@ -71,7 +71,6 @@ class AnalyzedPhoto:
     image: Image.Image
     faces: tuple[DetectedFace, ...]
     chosen: DetectedFace | None
-    problems: tuple[str, ...] = field(default=())
 
     def clean_bytes(self) -> bytes:
         """Re-encode the pixels only: EXIF (GPS included) and every other metadata are dropped."""

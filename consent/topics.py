@@ -22,6 +22,7 @@ import logging
 import os
 import re
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -400,6 +401,7 @@ def clear_model_cache() -> None:
         _models.clear()
         _infos.clear()
         _vocabularies.clear()
+    clear_embedding_cache()
 
 
 def model_info() -> dict[str, str]:
@@ -447,19 +449,51 @@ def _encode(model: Any, texts: list[str]) -> np.ndarray:
         raise TopicCheckUnavailable("The sentence model failed: %s" % error) from error
 
 
+#: Embeddings of recent texts, per model: the gate's policy, descriptor and topic stages look at the
+#: same prompt windows, which are then embedded once per check instead of once per stage.
+EMBEDDING_CACHE_SIZE = 4096
+_embedding_cache: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+_embedding_lock = threading.Lock()
+
+
+def clear_embedding_cache() -> None:
+    with _embedding_lock:
+        _embedding_cache.clear()
+
+
 def embed_texts(texts: list[str]) -> np.ndarray:
     """Return the unit-length sentence embeddings of ``texts``, one row each (float32).
 
     Load the model on first use in this process; raise ``TopicCheckUnavailable`` if it cannot
-    be loaded or fails to run.
+    be loaded or fails to run. Recently embedded texts come from a bounded cache.
     """
-    model = _load_model(_model_dir())
+    model_dir = _model_dir()
+    model = _load_model(model_dir)
     if not texts:
         import numpy
 
         dimension = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
         return numpy.zeros((0, dimension() or 0), dtype="float32")
-    return _encode(model, list(texts))
+    import numpy
+
+    key = str(model_dir)
+    found: dict[str, np.ndarray] = {}
+    with _embedding_lock:
+        for text in texts:
+            vector = _embedding_cache.get((key, text))
+            if vector is not None:
+                _embedding_cache.move_to_end((key, text))
+                found[text] = vector
+    missing = list(dict.fromkeys(text for text in texts if text not in found))
+    if missing:
+        vectors = numpy.asarray(_encode(model, missing), dtype="float32")
+        with _embedding_lock:
+            for text, vector in zip(missing, vectors, strict=True):
+                found[text] = vector
+                _embedding_cache[(key, text)] = vector
+            while len(_embedding_cache) > EMBEDDING_CACHE_SIZE:
+                _embedding_cache.popitem(last=False)
+    return numpy.stack([found[text] for text in texts])
 
 
 def prompt_windows(prompt: str) -> list[tuple[int, int, str]]:

@@ -81,7 +81,7 @@ def guarded(state: GateState, stage: str) -> Iterator[None]:
 def _prompt_stage(state: GateState) -> None:
     from moderation.descriptors import find_descriptors
     from moderation.names import find_names, registry_name_index
-    from moderation.policy import policy_check
+    from moderation.policy import policy_check, policy_info
 
     prompt = state.prompt
     if not prompt.strip():
@@ -100,7 +100,7 @@ def _prompt_stage(state: GateState) -> None:
                 span=list(hit.span),
                 method=hit.method,
             )
-        state.engines["policy"] = _policy_info()
+        state.engines["policy"] = policy_info()
     with guarded(state, "names"):
         for hit in find_names(prompt, registry_name_index()):
             state.add(
@@ -124,12 +124,6 @@ def _prompt_stage(state: GateState) -> None:
                 span=list(hit.span),
             )
             state.found.setdefault(str(hit.likeness_id), {"by": "descriptor", "span": list(hit.span)})
-
-
-def _policy_info() -> dict[str, Any]:
-    from moderation.policy import policy_info
-
-    return policy_info()
 
 
 def _media_stage(state: GateState, media: list[MediaInput]) -> None:

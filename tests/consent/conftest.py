@@ -1,12 +1,34 @@
 """Fixtures of the registry tests: enroll real photos through the real API."""
 
+from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.roles import Role
 from tests.consent.faces import photo_bytes
+
+
+def stored() -> tuple:
+    """Every row and file registration can write; equal before and after means nothing was stored."""
+    from consent.models import ConsentVersion, EstateClaim, Face, FaceIndexChange, Likeness, LikenessPhoto
+    from moderation.models import AuditEvent, Flag
+
+    media = Path(settings.MEDIA_ROOT)
+    files = sorted(str(path) for path in media.rglob("*") if path.is_file()) if media.exists() else []
+    return (
+        Likeness.objects.count(),
+        LikenessPhoto.objects.count(),
+        Face.objects.count(),
+        FaceIndexChange.objects.count(),
+        ConsentVersion.objects.count(),
+        EstateClaim.objects.count(),
+        Flag.objects.count(),
+        AuditEvent.objects.count(),
+        files,
+    )
 
 
 def upload(name: str, data: bytes, content_type: str = "image/jpeg") -> SimpleUploadedFile:

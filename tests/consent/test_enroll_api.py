@@ -12,9 +12,8 @@ from consent import crypto
 from consent.errors import EnrollmentError
 from consent.faces import get_engine
 from consent.matching import image_match
-from consent.models import ConsentVersion, Face, FaceIndexChange, Likeness, LikenessPhoto, LikenessStatus
-from moderation.models import AuditEvent, Flag
-from tests.consent.conftest import upload
+from consent.models import Face, Likeness, LikenessPhoto, LikenessStatus
+from tests.consent.conftest import stored, upload
 from tests.consent.faces import (
     blurred,
     brightness,
@@ -31,24 +30,6 @@ from tests.consent.faces import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def stored_counts() -> tuple:
-    files = (
-        sorted(str(path) for path in Path(settings.MEDIA_ROOT).rglob("*") if path.is_file())
-        if Path(settings.MEDIA_ROOT).exists()
-        else []
-    )
-    return (
-        Likeness.objects.count(),
-        LikenessPhoto.objects.count(),
-        Face.objects.count(),
-        FaceIndexChange.objects.count(),
-        ConsentVersion.objects.count(),
-        Flag.objects.count(),
-        AuditEvent.objects.count(),
-        len(files),
-    )
 
 
 def variations(path: str) -> list[tuple[str, Image.Image]]:
@@ -172,7 +153,7 @@ BAD_PHOTOS = {
 @pytest.mark.parametrize(("make", "code"), BAD_PHOTOS.values(), ids=BAD_PHOTOS.keys())
 def test_bad_photo_is_refused_with_its_reason_and_nothing_is_stored(api_client, make_user, make, code):
     user = make_user(Role.RIGHTS_HOLDER)
-    before = stored_counts()
+    before = stored()
 
     response = post_photos(
         api_client, user, [upload("good.jpg", photo_bytes("obama/obama.jpg")), upload("bad.jpg", make())]
@@ -183,12 +164,12 @@ def test_bad_photo_is_refused_with_its_reason_and_nothing_is_stored(api_client, 
     assert error["code"] == ApiErrorCode.ENROLLMENT_REJECTED
     assert [(p["index"], p["name"], p["code"]) for p in error["photos"]] == [(1, "bad.jpg", code)]
     assert error["photos"][0]["message"]
-    assert stored_counts() == before
+    assert stored() == before
 
 
 def test_photos_of_different_people_are_refused(api_client, make_user):
     user = make_user(Role.RIGHTS_HOLDER)
-    before = stored_counts()
+    before = stored()
     files = [
         upload(name, photo_bytes(path))
         for name, path in (("a.jpg", "obama/obama.jpg"), ("b.jpg", "obama/obama2.jpg"), ("c.jpg", "biden/biden.jpg"))
@@ -200,7 +181,7 @@ def test_photos_of_different_people_are_refused(api_client, make_user):
     assert [(p["name"], p["code"]) for p in response.json()["error"]["photos"]] == [
         ("c.jpg", EnrollmentError.DIFFERENT_PEOPLE)
     ]
-    assert stored_counts() == before
+    assert stored() == before
 
 
 def test_several_faces_enroll_when_the_request_says_which(api_client, make_user):
@@ -248,14 +229,14 @@ BAD_FIELDS = {
 @pytest.mark.parametrize(("change", "field"), BAD_FIELDS.values(), ids=BAD_FIELDS.keys())
 def test_bad_fields_are_refused_and_nothing_is_stored(api_client, make_user, change, field):
     api_client.force_authenticate(make_user(Role.RIGHTS_HOLDER))
-    before = stored_counts()
+    before = stored()
     body = {"display_name": "Someone", "photos": [upload("a.jpg", photo_bytes("obama/obama.jpg"))], **change}
 
     response = api_client.post("/api/v1/likenesses/", body, format="multipart")
 
     assert response.status_code == 400, response.content
     assert field in response.json()["error"]["fields"]
-    assert stored_counts() == before
+    assert stored() == before
 
 
 def test_missing_photos_and_a_string_instead_of_a_file_are_refused(api_client, make_user):
@@ -293,17 +274,17 @@ def test_creators_cannot_register_likenesses(api_client, make_user):
 def test_registering_the_same_face_twice_is_refused(enroll, make_user):
     owner = make_user(Role.RIGHTS_HOLDER)
     enroll("obama/obama.jpg", user=owner)
-    before = stored_counts()
+    before = stored()
 
     response = enroll("obama/obama2.jpg", user=owner, expect=400)
 
     assert response.json()["error"]["photos"][0]["code"] == EnrollmentError.ALREADY_REGISTERED
-    assert stored_counts() == before
+    assert stored() == before
 
 
 def test_preview_draws_boxes_without_storing_anything(api_client, make_user):
     api_client.force_authenticate(make_user(Role.RIGHTS_HOLDER))
-    before = stored_counts()
+    before = stored()
 
     response = api_client.post(
         "/api/v1/likenesses/preview/",
@@ -314,4 +295,4 @@ def test_preview_draws_boxes_without_storing_anything(api_client, make_user):
     assert response.status_code == 200, response.content
     photo = response.json()["photos"][0]
     assert len(photo["faces"]) == 2 and photo["chosen"] == 0
-    assert stored_counts() == before
+    assert stored() == before

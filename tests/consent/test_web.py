@@ -15,7 +15,6 @@ from consent.models import (
     ConsentVersion,
     EstateClaim,
     Face,
-    FaceIndexChange,
     Likeness,
     LikenessPhoto,
     LikenessStatus,
@@ -24,7 +23,7 @@ from consent.models import (
 )
 from consent.services import likeness_enroll
 from moderation.models import AuditEvent, Flag
-from tests.consent.conftest import upload
+from tests.consent.conftest import stored, upload
 from tests.consent.faces import encode, gradient, photo_bytes
 
 pytestmark = pytest.mark.django_db
@@ -42,23 +41,6 @@ def csrf_post(client: Client, url: str, data: dict, *, page: str | None = None, 
     """POST as a browser does: open the page holding the form first, send its CSRF token back."""
     client.get(page or url)
     return client.post(url, {**data, "csrfmiddlewaretoken": client.cookies["csrftoken"].value}, **extra)
-
-
-def stored() -> tuple:
-    """Every row and file registration can write; equal before and after means nothing was stored."""
-    media = Path(settings.MEDIA_ROOT)
-    files = sorted(str(path) for path in media.rglob("*") if path.is_file()) if media.exists() else []
-    return (
-        Likeness.objects.count(),
-        LikenessPhoto.objects.count(),
-        Face.objects.count(),
-        FaceIndexChange.objects.count(),
-        ConsentVersion.objects.count(),
-        EstateClaim.objects.count(),
-        Flag.objects.count(),
-        AuditEvent.objects.count(),
-        files,
-    )
 
 
 def text(response: Any) -> str:
