@@ -85,6 +85,7 @@ class LikenessListCreateApi(APIView):
             services.likeness_enroll,
             owner=request.user,
             display_name=data["display_name"],
+            handle=data["handle"] or None,
             aliases=data["aliases"],
             descriptors=data["descriptors"],
             subject=data["subject"],

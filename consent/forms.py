@@ -133,6 +133,12 @@ class LikenessEnrollForm(forms.Form):
     """Register a likeness: names, who it is (oneself or a person who has died) and photos."""
 
     display_name = forms.CharField(label="Name", max_length=200)
+    handle = forms.CharField(
+        label="Cameo handle",
+        max_length=31,
+        required=False,
+        help_text="What creators type to put this person in a prompt, e.g. @ada_lovelace. Made from the name if empty.",
+    )
     aliases = LinesField(label="Other names", help_text="One per line: stage names, nicknames, spellings.")
     descriptors = LinesField(
         label="Descriptions",
@@ -178,6 +184,7 @@ class LikenessEnrollForm(forms.Form):
             return services.likeness_enroll(
                 owner=self.user,
                 display_name=data["display_name"],
+                handle=data.get("handle") or None,
                 aliases=data["aliases"],
                 descriptors=data["descriptors"],
                 jurisdiction=data["jurisdiction"],
@@ -198,6 +205,9 @@ class LikenessEnrollForm(forms.Form):
 
 class LikenessUpdateForm(forms.Form):
     display_name = forms.CharField(label="Name", max_length=200)
+    handle = forms.CharField(
+        label="Cameo handle", max_length=31, required=False, help_text="Creators type @handle in a prompt."
+    )
     aliases = LinesField(label="Other names", help_text="One per line.")
     descriptors = LinesField(label="Descriptions", max_line_length=500, help_text="One per line.")
     jurisdiction = forms.CharField(max_length=64, required=False)
@@ -207,6 +217,7 @@ class LikenessUpdateForm(forms.Form):
             "initial",
             {
                 "display_name": likeness.display_name,
+                "handle": likeness.handle or "",
                 "aliases": likeness.aliases,
                 "descriptors": likeness.descriptors,
                 "jurisdiction": likeness.jurisdiction,
@@ -217,7 +228,8 @@ class LikenessUpdateForm(forms.Form):
 
     def save(self, *, actor: User) -> Likeness | None:
         try:
-            return services.likeness_update(actor=actor, likeness=self.likeness, **self.cleaned_data)
+            changes = {**self.cleaned_data, "handle": self.cleaned_data.get("handle") or None}  # empty: unchanged
+            return services.likeness_update(actor=actor, likeness=self.likeness, **changes)
         except ValidationError as error:
             add_service_errors(self, error)
         return None

@@ -32,6 +32,8 @@ class Likeness(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="likenesses"
     )
     display_name = models.CharField(max_length=200)
+    #: What creators type to put this person in a prompt ("@ada_lovelace"); see consent/handles.py.
+    handle = models.CharField(max_length=30, unique=True, null=True, blank=True)
     aliases = models.JSONField(default=list, blank=True)
     descriptors = models.JSONField(default=list, blank=True)
     subject = models.CharField(max_length=16, choices=Subject.choices, default=Subject.SELF)

@@ -12,6 +12,7 @@ NAME_LIST = serializers.ListField(
 
 class LikenessCreateInputSerializer(serializers.Serializer):
     display_name = serializers.CharField(max_length=200)
+    handle = serializers.CharField(max_length=31, required=False, allow_blank=True, default="")
     aliases = serializers.ListField(
         child=serializers.CharField(max_length=200), required=False, max_length=50, default=list
     )
@@ -56,6 +57,7 @@ class PhotosInputSerializer(serializers.Serializer):
 
 class LikenessUpdateInputSerializer(serializers.Serializer):
     display_name = serializers.CharField(max_length=200, required=False)
+    handle = serializers.CharField(max_length=31, required=False)
     aliases = serializers.ListField(child=serializers.CharField(max_length=200), required=False, max_length=50)
     descriptors = serializers.ListField(child=serializers.CharField(max_length=500), required=False, max_length=50)
     jurisdiction = serializers.CharField(max_length=64, required=False, allow_blank=True)
@@ -125,7 +127,7 @@ class LikenessOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = Likeness
         fields = (
-            "id", "display_name", "aliases", "descriptors", "subject", "date_of_death", "jurisdiction", "status",
+            "id", "display_name", "handle", "aliases", "descriptors", "subject", "date_of_death", "jurisdiction", "status",
             "protected", "do_not_generate", "owner", "created_at", "updated_at", "faces_enrolled", "photos", "consent",
         )  # fmt: skip
 

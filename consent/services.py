@@ -20,6 +20,7 @@ from consent import crypto
 from consent.enrollment import MESSAGES, AnalyzedPhoto, EnrollmentRejected, PhotoError, PhotoInput, photos_analyze
 from consent.errors import EnrollmentError
 from consent.faces.base import FaceEngine
+from consent.handles import handle_clean, handle_suggest
 from consent.models import (
     Audience,
     ConsentRequest,
@@ -133,6 +134,7 @@ def likeness_enroll(
     jurisdiction: str = "",
     estate_document: PhotoInput | None = None,
     engine: FaceEngine | None = None,
+    handle: str | None = None,
 ) -> EnrollmentResult:
     """Register a likeness from photos, all or nothing.
 
@@ -146,6 +148,7 @@ def likeness_enroll(
     display_name = " ".join((display_name or "").split())
     if not display_name:
         raise ValidationError({"display_name": ["Give the person's name."]})
+    handle = handle_clean(handle) if handle else None
     if subject == Subject.DECEASED:
         if not owner.has_role(Role.ESTATE_REPRESENTATIVE):
             raise PermissionError("Only an estate representative can register a person who has died.")
@@ -189,6 +192,7 @@ def likeness_enroll(
                 owner=owner,
                 created_by=owner,
                 display_name=display_name,
+                handle=handle or handle_suggest(display_name),
                 aliases=aliases,
                 descriptors=descriptors,
                 subject=subject,
@@ -198,6 +202,7 @@ def likeness_enroll(
             )
             faces = _write_faces(likeness=likeness, analyzed=analyzed, engine=engine, written=written)
             ConsentVersion.objects.create(likeness=likeness, number=1, created_by=owner)  # nobody, nothing
+            _faces_enrolled(likeness)
             if subject == Subject.DECEASED:
                 document_path = crypto.store_encrypted_file(estate_document.data, folder="estates/%s" % likeness.pk)
                 written.append(document_path)
@@ -269,6 +274,7 @@ def likeness_add_photos(
     try:
         faces = _write_faces(likeness=likeness, analyzed=analyzed, engine=engine, written=written)
         audit_record(actor=actor, action="likeness.add_photos", target=likeness, data={"faces": len(faces)})
+        _faces_enrolled(likeness)
     except BaseException:
         for path in written:
             crypto.delete_file(path)
@@ -285,8 +291,9 @@ def likeness_update(
     aliases: list[str] | None = None,
     descriptors: list[str] | None = None,
     jurisdiction: str | None = None,
+    handle: str | None = None,
 ) -> Likeness:
-    """Change names, aliases, descriptors or jurisdiction."""
+    """Change names, aliases, descriptors, jurisdiction or the cameo handle."""
     if likeness.status == LikenessStatus.ERASED:
         raise ValidationError("An erased likeness cannot be changed.", code="erased")
     changed: dict[str, Any] = {}
@@ -301,6 +308,8 @@ def likeness_update(
         changed["descriptors"] = _clean_names(descriptors, field_name="descriptors", max_length=500)
     if jurisdiction is not None:
         changed["jurisdiction"] = jurisdiction.strip()
+    if handle is not None:
+        changed["handle"] = handle_clean(handle, likeness=likeness)
     for key, value in changed.items():
         setattr(likeness, key, value)
     likeness.save()
@@ -518,6 +527,7 @@ def likeness_register_protected(
         owner=None,
         created_by=moderator,
         display_name=display_name,
+        handle=handle_suggest(display_name),
         aliases=_clean_names(aliases, field_name="aliases"),
         descriptors=_clean_names(descriptors, field_name="descriptors", max_length=500),
         jurisdiction=(jurisdiction or "").strip()[:64],
@@ -732,3 +742,12 @@ def consent_request_decide(*, actor: User, request: ConsentRequest, approve: boo
 #: Called (after commit) with a consent request's id when the rights holder answers it; the
 #: generation app registers one so that a job waiting for consent moves on.
 CONSENT_ANSWER_HANDLERS: list = []
+
+#: Called (after commit) with a likeness's id when faces were enrolled for it; the generation
+#: app registers its reverse search of released outputs.
+FACES_ENROLLED_HANDLERS: list = []
+
+
+def _faces_enrolled(likeness: Likeness) -> None:
+    for handler in FACES_ENROLLED_HANDLERS:
+        transaction.on_commit(lambda handler=handler: handler(likeness.pk))

@@ -1,19 +1,23 @@
 """POST /api/v1/generations/, GET /api/v1/generations/{id}/ and the released output."""
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers, status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.access import HasRole
+from accounts.apis import as_api_validation_error
 from accounts.roles import Role
 from consent import crypto
 from consent.models import Use
 from generation.models import Generation
-from generation.services import generation_expire_waiting, generation_request
+from generation.services import BACKENDS, generation_expire_waiting, generation_request
+from moderation.gate import MediaInput
 from moderation.gate_serializers import CheckInputSerializer, DecisionOutputSerializer
 
 
@@ -23,6 +27,12 @@ class GenerationInputSerializer(serializers.Serializer):
     use = serializers.ChoiceField(choices=Use.choices, default=Use.PERSONAL)
     cameos = serializers.ListField(child=serializers.UUIDField(), required=False, default=list, max_length=10)
     seed = serializers.IntegerField(min_value=0, max_value=2**31 - 1, required=False, allow_null=True, default=None)
+    reference = serializers.FileField(required=False, allow_null=True, default=None, allow_empty_file=True)
+    backend = serializers.ChoiceField(choices=BACKENDS, required=False, allow_null=True, default=None)
+    steps = serializers.IntegerField(min_value=1, max_value=1000, required=False, allow_null=True, default=None)
+    width = serializers.IntegerField(min_value=1, max_value=10_000, required=False, allow_null=True, default=None)
+    height = serializers.IntegerField(min_value=1, max_value=10_000, required=False, allow_null=True, default=None)
+    frames = serializers.IntegerField(min_value=1, max_value=1000, required=False, allow_null=True, default=None)
 
     validate_prompt = CheckInputSerializer.validate_prompt
 
@@ -31,13 +41,18 @@ class GenerationOutputSerializer(serializers.ModelSerializer):
     decisions = serializers.SerializerMethodField()
     output_url = serializers.SerializerMethodField()
     progress = serializers.SerializerMethodField()
+    has_reference = serializers.SerializerMethodField()
 
     class Meta:
         model = Generation
         fields = (
-            "id", "status", "kind", "prompt", "use", "cameos", "backend", "seed", "progress", "reason",
+            "id", "status", "kind", "prompt", "use", "cameos", "backend", "seed", "steps", "width", "height",
+            "frames", "has_reference", "progress", "reason",
             "decisions", "output_url", "watermark", "created_at", "started_at", "finished_at",
         )  # fmt: skip
+
+    def get_has_reference(self, generation: Generation) -> bool:
+        return bool(generation.reference_path)
 
     def get_progress(self, generation: Generation) -> dict:
         return {"step": generation.progress_step, "total": generation.progress_total}
@@ -57,21 +72,30 @@ class GenerationOutputSerializer(serializers.ModelSerializer):
 
 
 class GenerationCreateApi(APIView):
+    """Ask for a generation: JSON, or multipart when a reference image comes with it."""
+
     permission_classes = [HasRole(Role.CREATOR)]
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     @extend_schema(request=GenerationInputSerializer, responses={202: GenerationOutputSerializer})
     def post(self, request: Request) -> Response:
         serializer = GenerationInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        generation = generation_request(
-            requester=request.user,
-            prompt=data["prompt"],
-            kind=data["kind"],
-            use=data["use"],
-            cameos=[str(cameo) for cameo in data["cameos"]],
-            seed=data["seed"],
-        )
+        upload = data["reference"]
+        try:
+            generation = generation_request(
+                requester=request.user,
+                prompt=data["prompt"],
+                kind=data["kind"],
+                use=data["use"],
+                cameos=[str(cameo) for cameo in data["cameos"]],
+                seed=data["seed"],
+                reference=MediaInput(name=upload.name or "reference", data=upload.read()) if upload else None,
+                **{name: data[name] for name in ("backend", "steps", "width", "height", "frames")},
+            )
+        except DjangoValidationError as error:
+            raise as_api_validation_error(error) from error
         return Response(GenerationOutputSerializer(generation).data, status=status.HTTP_202_ACCEPTED)
 
 

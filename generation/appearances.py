@@ -1,12 +1,69 @@
 """Every generation that used or matched a likeness: what its rights holder is entitled to see."""
 
+import logging
 from typing import Any
 
+import numpy as np
 from django.db.models import Q
 
 from consent.models import Likeness
-from generation.models import Generation
+from generation.models import Generation, ReleasedFace
 from moderation.models import Decision
+
+logger = logging.getLogger(__name__)
+
+#: Released faces compared at a time in reverse search (bounded memory whatever the history).
+LINK_BATCH = 2000
+
+
+def released_faces_link(likeness_id: Any) -> int:
+    """Reverse search: attach to ``likeness`` the faces of past releases that match it; return how many.
+
+    A person who registers after outputs showing them were released (their face was unknown
+    then, and unknown faces pass) sees those outputs among their appearances. Released faces keep
+    their embedding, encrypted, with the engine and model that made it; only faces of the
+    current engine and model are compared, at its match threshold.
+    """
+    from consent import crypto
+    from consent.faces import get_engine
+    from consent.models import Face
+
+    likeness = Likeness.objects.filter(pk=likeness_id).first()
+    if likeness is None or likeness.protected:
+        return 0
+    engine = get_engine()
+    known = [
+        crypto.decrypt_embedding(face.embedding)
+        for face in Face.objects.filter(likeness=likeness, engine=engine.name, model=engine.model)
+    ]
+    if not known:
+        return 0
+    registered = np.stack(known).astype(np.float32)
+    candidates = ReleasedFace.objects.filter(likeness=None, engine=engine.name, model=engine.model).exclude(
+        embedding=None
+    )
+    linked, last = 0, 0
+    while True:
+        batch = list(candidates.filter(pk__gt=last).order_by("pk").values_list("pk", "embedding")[:LINK_BATCH])
+        if not batch:
+            break
+        last = batch[-1][0]
+        vectors = np.stack([crypto.decrypt_embedding(bytes(token)) for _, token in batch]).astype(np.float32)
+        nearest = np.linalg.norm(vectors[:, None, :] - registered[None, :, :], axis=2).min(axis=1)
+        matched = [pk for (pk, _), distance in zip(batch, nearest, strict=True) if distance <= engine.match_threshold]
+        if matched:
+            linked += ReleasedFace.objects.filter(pk__in=matched, likeness=None).update(likeness=likeness)
+    if linked:
+        logger.info("Reverse search linked %d released faces to likeness %s", linked, likeness.pk)
+    return linked
+
+
+def released_faces_link_quietly(likeness_id: Any) -> None:
+    """Run the reverse search after an enrollment; its failure never undoes the enrollment."""
+    try:
+        released_faces_link(likeness_id)
+    except Exception:
+        logger.exception("reverse search of released faces for %s failed", likeness_id)
 
 
 def likeness_appearances(likeness: Likeness) -> list[dict[str, Any]]:
@@ -30,6 +87,11 @@ def likeness_appearances(likeness: Likeness) -> list[dict[str, Any]]:
         .distinct()
         .select_related("requester", "pre_decision", "output_decision")
     )
+    seen_in_output = set(
+        ReleasedFace.objects.filter(likeness=likeness, generation__in=generations).values_list(
+            "generation_id", flat=True
+        )
+    )
     rows = []
     seen_decisions = set()
     for generation in generations:
@@ -44,6 +106,7 @@ def likeness_appearances(likeness: Likeness) -> list[dict[str, Any]]:
                 "use": generation.use,
                 "status": generation.status,
                 "as_cameo": key in generation.cameos,
+                "seen_in_output": generation.pk in seen_in_output,
                 "reasons": [r for d in related for r in d.reasons if r.get("likeness_id") == key],
                 "reason": generation.reason,
                 "at": generation.created_at,

@@ -32,6 +32,15 @@ class Generation(models.Model):
     cameos = models.JSONField(default=list, blank=True)
     backend = models.CharField(max_length=32)
     seed = models.BigIntegerField(default=0)
+    #: The prompt the model sees: each @handle replaced by the person's name.
+    model_prompt = models.TextField(blank=True)
+    #: Shape asked for (empty: the backend's defaults), within the configured limits.
+    steps = models.PositiveSmallIntegerField(null=True, blank=True)
+    width = models.PositiveSmallIntegerField(null=True, blank=True)
+    height = models.PositiveSmallIntegerField(null=True, blank=True)
+    frames = models.PositiveSmallIntegerField(null=True, blank=True)
+    #: The creator's reference image (checked by the gate), encrypted, relative to MEDIA_ROOT.
+    reference_path = models.CharField(max_length=255, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, db_index=True)
     progress_step = models.PositiveIntegerField(default=0)
     progress_total = models.PositiveIntegerField(default=0)
@@ -69,6 +78,10 @@ class ReleasedFace(models.Model):
     )
     box = models.JSONField()
     frame = models.IntegerField(null=True, blank=True)
+    #: The face's embedding (encrypted like the registry's), for reverse search of releases.
+    engine = models.CharField(max_length=32, blank=True)
+    model = models.CharField(max_length=64, blank=True)
+    embedding = models.BinaryField(null=True, blank=True)
 
     def __str__(self) -> str:
         return "face in %s" % self.generation_id

@@ -80,6 +80,9 @@ class OutputScan:
     faces: list[dict[str, Any]]
     nsfw: list[dict[str, Any]]
     timings: dict[str, float] = field(default_factory=dict)
+    #: One per entry of ``faces``: the face's embedding (kept out of Decisions; stored encrypted on release).
+    embeddings: list[Any] = field(default_factory=list, repr=False)
+    engine: dict[str, Any] = field(default_factory=dict)
 
     @property
     def verdict(self) -> str:
@@ -224,6 +227,7 @@ def output_scan(
     adult = {str(likeness_id) for likeness_id in adult_allowed_ids}
     reasons: list[dict[str, Any]] = []
     faces: list[dict[str, Any]] = []
+    embeddings: list[Any] = []
     nsfw: list[dict[str, Any]] = []
     faces_seconds = nsfw_seconds = 0.0
     for position, frame in enumerate(frames):
@@ -255,6 +259,7 @@ def output_scan(
             best = match.best
             cameo = best is not None and best.likeness_id in cameos
             faces.append({"frame": number, "time": frame.time, "cameo": cameo, **match.as_dict()})
+            embeddings.append(match.face.embedding)
             for rank, hit in enumerate(match.hits):
                 if hit.likeness_id in cameos:
                     if rank == 0:
@@ -311,4 +316,6 @@ def output_scan(
         faces_seconds,
         nsfw_seconds,
     )
-    return OutputScan(reasons=reasons, faces=faces, nsfw=nsfw, timings=timings)
+    return OutputScan(
+        reasons=reasons, faces=faces, nsfw=nsfw, timings=timings, embeddings=embeddings, engine=engine.thresholds()
+    )

@@ -7,17 +7,19 @@ row and check its status first, so a redelivered task never runs a step twice or
 import io
 import logging
 import random
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from PIL import Image
 
 from accounts.models import User
 from generation.models import Generation, ReleasedFace
-from moderation.gate import gate_check
+from moderation.gate import MediaInput, gate_check
 from moderation.models import Decision
 from moderation.reasons import Verdict
 
@@ -25,13 +27,99 @@ logger = logging.getLogger(__name__)
 Status = Generation.Status
 
 OUTPUT_FOLDER = "outputs"
+REFERENCE_FOLDER = "references"
+
+
+#: The smallest side a request may ask for: the watermark needs 256 × 256 pixels.
+MIN_SIZE = 256
+MAX_CAMEOS = 10
+BACKENDS = ("animatic", "diffusers")
+
+
+def _request_shape(
+    *, kind: str, backend: str, steps: int | None, width: int | None, height: int | None, frames: int | None
+) -> None:
+    """Raise ValidationError (by field) when the shape asked for is outside the configured limits."""
+    errors: dict[str, list[str]] = {}
+    if backend not in BACKENDS:
+        errors["backend"] = ["Choose one of: %s." % ", ".join(BACKENDS)]
+    elif backend == "diffusers" and not settings.SIGILLO_DIFFUSERS_MODEL:
+        errors["backend"] = ["This server has no diffusers model configured; use the animatic backend."]
+    if steps is not None and not 1 <= steps <= settings.SIGILLO_GENERATION_MAX_STEPS:
+        errors["steps"] = ["Between 1 and %d steps." % settings.SIGILLO_GENERATION_MAX_STEPS]
+    for name, value in (("width", width), ("height", height)):
+        if value is not None and not (MIN_SIZE <= value <= settings.SIGILLO_GENERATION_MAX_SIZE and value % 8 == 0):
+            errors[name] = [
+                "A multiple of 8 between %d and %d pixels." % (MIN_SIZE, settings.SIGILLO_GENERATION_MAX_SIZE)
+            ]
+    if frames is not None:
+        if kind != Generation.Kind.VIDEO:
+            errors["frames"] = ["Only a video has frames."]
+        elif not 1 <= frames <= settings.SIGILLO_GENERATION_MAX_FRAMES:
+            errors["frames"] = ["Between 1 and %d frames." % settings.SIGILLO_GENERATION_MAX_FRAMES]
+    if errors:
+        raise ValidationError(errors)
+
+
+def _reference_check(reference: MediaInput) -> None:
+    """Raise ValidationError unless the reference is a still image Sigillo can read (nothing is stored)."""
+    from consent.faces.base import ImageRejected, load_image
+
+    if len(reference.data) > settings.SIGILLO_UPLOAD_MAX_BYTES:
+        raise ValidationError({"reference": ["The file is larger than the upload limit."]})
+    try:
+        load_image(reference.data)
+    except ImageRejected as error:
+        raise ValidationError(
+            {"reference": ["%s (a reference is a JPEG, PNG or WebP photo)." % error.message]}
+        ) from None
 
 
 def generation_request(
-    *, requester: User, prompt: str, kind: str, use: str, cameos: list[str], seed: int | None = None
+    *,
+    requester: User,
+    prompt: str,
+    kind: str,
+    use: str,
+    cameos: list[str],
+    seed: int | None = None,
+    reference: MediaInput | None = None,
+    backend: str | None = None,
+    steps: int | None = None,
+    width: int | None = None,
+    height: int | None = None,
+    frames: int | None = None,
 ) -> Generation:
-    """Check the request at the gate; queue it only when the gate allows (a blocked one never reaches a worker)."""
-    decision = gate_check(requester=requester, prompt=prompt, use=use, cameos=cameos, kind=Decision.Kind.GENERATION)
+    """Check the request at the gate; queue it only when the gate allows (a blocked one never reaches a worker).
+
+    ``@handle`` mentions in the prompt are cameos like those listed in ``cameos``; the model sees
+    the person's name in their place. The reference image goes through the gate's media stage
+    and, unless the request is blocked, is kept (encrypted) for the backend. Bad input raises
+    ValidationError, by field, before anything is stored.
+    """
+    from consent import crypto
+    from consent.handles import mentions_expand, mentions_resolve
+
+    backend = backend or settings.SIGILLO_GENERATION_BACKEND
+    _request_shape(kind=kind, backend=backend, steps=steps, width=width, height=height, frames=frames)
+    mentioned, unknown = mentions_resolve(prompt)
+    if unknown:
+        raise ValidationError(
+            {"prompt": ["Nobody is registered as %s." % ", ".join("@" + handle for handle in unknown)]}
+        )
+    cameos = list(dict.fromkeys([*(str(cameo) for cameo in cameos), *(str(likeness.pk) for likeness in mentioned)]))
+    if len(cameos) > MAX_CAMEOS:
+        raise ValidationError({"cameos": ["At most %d people in one request." % MAX_CAMEOS]})
+    if reference is not None:
+        _reference_check(reference)
+    decision = gate_check(
+        requester=requester,
+        prompt=prompt,
+        use=use,
+        cameos=cameos,
+        media=[reference] if reference is not None else [],
+        kind=Decision.Kind.GENERATION,
+    )
     verdict = Verdict(decision.effective_verdict)
     waiting_for_consent = any(reason["code"] == "approval_required" for reason in decision.reasons)
     if verdict == Verdict.ALLOW:
@@ -40,21 +128,37 @@ def generation_request(
         status = Status.BLOCKED
     else:
         status = Status.AWAITING_CONSENT if waiting_for_consent else Status.IN_REVIEW
-    with transaction.atomic():
-        generation = Generation.objects.create(
-            requester=requester,
-            prompt=prompt,
-            kind=kind,
-            use=use,
-            cameos=[str(cameo) for cameo in cameos],
-            backend=settings.SIGILLO_GENERATION_BACKEND,
-            seed=seed if seed is not None else random.randrange(2**31),  # noqa: S311 - a seed, not a secret
-            status=status,
-            pre_decision=decision,
-        )
-        generation.receipts.set(decision.receipts.all())
-        if status == Status.QUEUED:
-            _enqueue_generate(generation)
+    reference_path = ""
+    if reference is not None and status != Status.BLOCKED:
+        reference_path = crypto.store_encrypted_file(reference.data, folder=REFERENCE_FOLDER)
+    try:
+        with transaction.atomic():
+            generation = Generation.objects.create(
+                requester=requester,
+                prompt=prompt,
+                model_prompt=mentions_expand(
+                    prompt, {likeness.handle: likeness.display_name for likeness in mentioned}
+                ),
+                kind=kind,
+                use=use,
+                cameos=cameos,
+                backend=backend,
+                seed=seed if seed is not None else random.randrange(2**31),  # noqa: S311 - a seed, not a secret
+                steps=steps,
+                width=width,
+                height=height,
+                frames=frames,
+                reference_path=reference_path,
+                status=status,
+                pre_decision=decision,
+            )
+            generation.receipts.set(decision.receipts.all())
+            if status == Status.QUEUED:
+                _enqueue_generate(generation)
+    except BaseException:
+        if reference_path:
+            crypto.delete_file(reference_path)
+        raise
     return generation
 
 
@@ -64,6 +168,13 @@ def _enqueue_generate(generation: Generation) -> None:
     transaction.on_commit(lambda: generation_generate_task.apply_async(args=[str(generation.pk)], queue="generation"))
 
 
+def _enqueue_release(generation: Generation) -> None:
+    """Release in a scanning worker (the web process that took the moderator's decision loads no models)."""
+    from generation.tasks import generation_release_task
+
+    transaction.on_commit(lambda: generation_release_task.apply_async(args=[str(generation.pk)], queue="scanning"))
+
+
 def _cameo_photos(generation: Generation) -> list[Image.Image]:
     from consent import crypto
     from consent.faces.base import load_image
@@ -71,6 +182,21 @@ def _cameo_photos(generation: Generation) -> list[Image.Image]:
 
     photos = LikenessPhoto.objects.filter(likeness_id__in=generation.cameos).order_by("likeness_id", "created_at")
     return [load_image(crypto.read_encrypted_file(photo.file_path)) for photo in photos]
+
+
+def _reference_image(generation: Generation) -> Image.Image | None:
+    from consent import crypto
+    from consent.faces.base import load_image
+
+    return load_image(crypto.read_encrypted_file(generation.reference_path)) if generation.reference_path else None
+
+
+def _size(generation: Generation) -> dict[str, int | None]:
+    return {"width": generation.width, "height": generation.height}
+
+
+def _model_prompt(generation: Generation) -> str:
+    return generation.model_prompt or generation.prompt
 
 
 def _set_progress(generation_id: Any, step: int, total: int) -> None:
@@ -104,8 +230,13 @@ def generation_generate(*, generation_id: str) -> Generation | None:
     if generation.backend == "diffusers":
         data, content_type = _diffusers_render(generation, progress)
     else:
+        reference = _reference_image(generation)
         request = AnimaticRequest(
-            prompt=generation.prompt, kind=generation.kind, photos=_cameo_photos(generation), seed=generation.seed
+            prompt=_model_prompt(generation),
+            kind=generation.kind,
+            photos=([reference] if reference is not None else []) + _cameo_photos(generation),
+            seed=generation.seed,
+            **{name: value for name, value in _size(generation).items() if value},
         )
         output = animatic_render(request, progress=progress)
         data, content_type = output.data, output.content_type
@@ -131,19 +262,27 @@ def _diffusers_render(generation: Generation, progress: Any) -> tuple[bytes, str
     if not settings.SIGILLO_DIFFUSERS_MODEL:
         raise RuntimeError("SIGILLO_DIFFUSERS_MODEL is not set")
     request = DiffusersRequest(
-        prompt=generation.prompt,
+        prompt=_model_prompt(generation),
         kind=generation.kind,
         seed=generation.seed,
-        steps=settings.SIGILLO_DIFFUSERS_STEPS,
-        width=settings.SIGILLO_DIFFUSERS_SIZE,
-        height=settings.SIGILLO_DIFFUSERS_SIZE,
-        frames=settings.SIGILLO_DIFFUSERS_FRAMES,
+        steps=generation.steps or settings.SIGILLO_DIFFUSERS_STEPS,
+        width=generation.width or settings.SIGILLO_DIFFUSERS_SIZE,
+        height=generation.height or settings.SIGILLO_DIFFUSERS_SIZE,
+        frames=generation.frames or settings.SIGILLO_DIFFUSERS_FRAMES,
+        cameo_photos=tuple(_cameo_photos(generation)),
+        reference=_reference_image(generation),
     )
-    data, content_type, _ = diffusers_render(
+    data, content_type, meta = diffusers_render(
         request,
         model_path=settings.SIGILLO_DIFFUSERS_MODEL,
         progress=progress,
         allow_downloads=settings.SIGILLO_DIFFUSERS_ALLOW_DOWNLOADS,
+        ip_adapter=settings.SIGILLO_DIFFUSERS_IP_ADAPTER or None,
+        ip_adapter_scale=settings.SIGILLO_DIFFUSERS_IP_ADAPTER_SCALE,
+        image_to_video_model=settings.SIGILLO_DIFFUSERS_I2V_MODEL or None,
+    )
+    logger.info(
+        "Generated %s with %s (conditioning: %s)", generation.pk, meta.get("pipeline"), meta.get("conditioning")
     )
     return data, content_type
 
@@ -161,23 +300,16 @@ def _output_frames(generation: Generation) -> list[Any]:
 
 def generation_scan(*, generation_id: str) -> Generation | None:
     """Scan the output for registered faces and sexual content; release, review or block it."""
-    from consent.models import ConsentVersion, Use
     from generation.scan import output_scan
 
     generation = Generation.objects.get(pk=generation_id)
     if generation.status != Status.SCANNING:
         return None
-    adult = set()
-    for likeness_id in generation.cameos:
-        version = ConsentVersion.objects.filter(likeness_id=likeness_id).order_by("-number").first()
-        if version and Use.ADULT.value in version.uses:
-            adult.add(likeness_id)
+    allowed, adult = _allowed_in_output(generation)
     try:
-        scan = output_scan(
-            frames=_output_frames(generation), cameo_likeness_ids=set(generation.cameos), adult_allowed_ids=adult
-        )
+        scan = output_scan(frames=_output_frames(generation), cameo_likeness_ids=allowed, adult_allowed_ids=adult)
         reasons, verdict = scan.reasons, Verdict(scan.verdict)
-        faces = scan.faces
+        faces, embeddings, engine = scan.faces, scan.embeddings, scan.engine
     except Exception as error:  # a scan that cannot run never releases
         logger.exception("output scan of %s failed", generation_id)
         reasons = [
@@ -188,7 +320,7 @@ def generation_scan(*, generation_id: str) -> Generation | None:
                 "detail": "The output scan could not run (%s)." % type(error).__name__,
             }
         ]
-        verdict, faces = Verdict.REVIEW, []
+        verdict, faces, embeddings, engine = Verdict.REVIEW, [], [], {}
     with transaction.atomic():
         generation = Generation.objects.select_for_update().get(pk=generation_id)
         if generation.status != Status.SCANNING:
@@ -215,12 +347,51 @@ def generation_scan(*, generation_id: str) -> Generation | None:
             _open_review(decision)
         generation.save()
     if verdict == Verdict.ALLOW:
-        return generation_release(generation_id=generation_id, faces=faces)
+        return generation_release(generation_id=generation_id, seen=SeenFaces(faces, embeddings, engine))
     return generation
 
 
-def generation_release(*, generation_id: str, faces: list[dict] | None = None) -> Generation | None:
-    """Re-check consent now; watermark, sign and release, or withhold (idempotent)."""
+def _allowed_in_output(generation: Generation) -> tuple[set[str], set[str]]:
+    """Return who may appear in the output (the cameos, and the requester's own likenesses) and,
+    of them, whose consent allows adult use."""
+    from consent.models import ConsentVersion, Likeness, LikenessStatus, Use
+
+    own = Likeness.objects.filter(
+        owner=generation.requester, status=LikenessStatus.ACTIVE, protected=False
+    ).values_list("pk", flat=True)
+    allowed = {str(likeness_id) for likeness_id in [*generation.cameos, *own]}
+    adult = set()
+    for likeness_id in allowed:
+        version = ConsentVersion.objects.filter(likeness_id=likeness_id).order_by("-number").first()
+        if version and Use.ADULT.value in version.uses:
+            adult.add(likeness_id)
+    return allowed, adult
+
+
+@dataclass(frozen=True)
+class SeenFaces:
+    """The faces the output scan saw: one dict (box, frame, hits) and one embedding each."""
+
+    faces: list[dict]
+    embeddings: list[Any]
+    engine: dict[str, Any]
+
+
+def _seen_faces(generation: Generation) -> SeenFaces:
+    """Read the faces of an output again (after a review, the scan's embeddings are gone)."""
+    from generation.scan import output_scan
+
+    allowed, adult = _allowed_in_output(generation)
+    scan = output_scan(frames=_output_frames(generation), cameo_likeness_ids=allowed, adult_allowed_ids=adult)
+    return SeenFaces(scan.faces, scan.embeddings, scan.engine)
+
+
+def generation_release(*, generation_id: str, seen: SeenFaces | None = None) -> Generation | None:
+    """Re-check consent now; watermark, sign and release, or withhold (idempotent).
+
+    ``seen`` is what the output scan found; without it (a release after a review) the faces are
+    read from the output again, so that every release keeps the embeddings of its faces.
+    """
     from consent import crypto
     from consent.evaluation import consent_evaluate
     from consent.models import Likeness
@@ -247,6 +418,7 @@ def generation_release(*, generation_id: str, faces: list[dict] | None = None) -
                 locked.status, locked.reason, locked.finished_at = Status.WITHHELD, " / ".join(denied), timezone.now()
                 locked.save()
         return locked
+    seen = seen or _seen_faces(generation)
     data = crypto.read_encrypted_file(generation.output_path)
     marked, mark = _watermark(generation, data)
     chain, key = signing_material()
@@ -272,7 +444,7 @@ def generation_release(*, generation_id: str, faces: list[dict] | None = None) -
         locked.status, locked.finished_at = Status.RELEASED, timezone.now()
         locked.save()
         locked.receipts.add(*receipts)
-        _record_faces(locked, faces or [])
+        _record_faces(locked, seen)
         transaction.on_commit(lambda: crypto.delete_file(old))
     return locked
 
@@ -322,9 +494,11 @@ def _phash(data: bytes, generation: Generation) -> str:
     return str(imagehash.phash(frames[0].image)) if frames else ""
 
 
-def _record_faces(generation: Generation, faces: list[dict]) -> None:
-    """Keep the boxes of the faces released (for appearances); their matched likeness if any."""
-    for face in faces:
+def _record_faces(generation: Generation, seen: SeenFaces) -> None:
+    """Keep each released face: box, frame, matched likeness if any, and its embedding (encrypted)."""
+    from consent import crypto
+
+    for face, embedding in zip(seen.faces, seen.embeddings, strict=True):
         hits = face.get("hits") or []
         best = hits[0] if hits and hits[0].get("outcome") == "match" else None
         ReleasedFace.objects.create(
@@ -332,6 +506,9 @@ def _record_faces(generation: Generation, faces: list[dict]) -> None:
             likeness_id=best["likeness_id"] if best else None,
             box=face.get("box") or {},
             frame=face.get("frame"),
+            engine=seen.engine.get("engine", ""),
+            model=seen.engine.get("model", ""),
+            embedding=crypto.encrypt_embedding(embedding),
         )
 
 
@@ -339,7 +516,7 @@ def generation_fail(*, generation_id: str, reason: str) -> None:
     """Mark a job that raised as failed, with the reason (never left running)."""
     with transaction.atomic():
         generation = Generation.objects.select_for_update().get(pk=generation_id)
-        if generation.status in (Status.RUNNING, Status.SCANNING, Status.QUEUED):
+        if generation.status in (Status.RUNNING, Status.SCANNING, Status.QUEUED, Status.IN_REVIEW):
             generation.status, generation.reason, generation.finished_at = Status.FAILED, reason[:2000], timezone.now()
             generation.save()
 
@@ -363,7 +540,7 @@ def generation_after_review(decision_id: Any, verdict: Verdict) -> None:
             locked.save()
     for generation in Generation.objects.filter(output_decision_id=decision_id, status=Status.IN_REVIEW):
         if verdict == Verdict.ALLOW:
-            generation_release(generation_id=str(generation.pk))
+            _enqueue_release(generation)
         else:
             Generation.objects.filter(pk=generation.pk, status=Status.IN_REVIEW).update(
                 status=Status.BLOCKED, reason="A moderator rejected the output.", finished_at=timezone.now()

@@ -28,3 +28,13 @@ def generation_scan_task(generation_id: str) -> None:
     except Exception as error:
         services.generation_fail(generation_id=generation_id, reason="Release failed: %s" % type(error).__name__)
         raise
+
+
+@shared_task(name="generation.release", acks_late=True, reject_on_worker_lost=True, soft_time_limit=600, time_limit=660)
+def generation_release_task(generation_id: str) -> None:
+    """Release an output a moderator approved."""
+    try:
+        services.generation_release(generation_id=generation_id)
+    except Exception as error:
+        services.generation_fail(generation_id=generation_id, reason="Release failed: %s" % type(error).__name__)
+        raise

@@ -154,6 +154,15 @@ SIGILLO_DIFFUSERS_STEPS = env.int("SIGILLO_DIFFUSERS_STEPS", default=25)
 SIGILLO_DIFFUSERS_SIZE = env.int("SIGILLO_DIFFUSERS_SIZE", default=512)
 SIGILLO_DIFFUSERS_FRAMES = env.int("SIGILLO_DIFFUSERS_FRAMES", default=16)
 DIFFUSERS_CPU_OFFLOAD = env.bool("SIGILLO_DIFFUSERS_CPU_OFFLOAD", default=False)
+# Cameo conditioning (docs/diffusers.md): an IP-Adapter folder for text-to-image, and an
+# image-to-video pipeline that animates the reference image or the first cameo photo.
+SIGILLO_DIFFUSERS_IP_ADAPTER = env("SIGILLO_DIFFUSERS_IP_ADAPTER", default="")
+SIGILLO_DIFFUSERS_IP_ADAPTER_SCALE = env.float("SIGILLO_DIFFUSERS_IP_ADAPTER_SCALE", default=0.6)
+SIGILLO_DIFFUSERS_I2V_MODEL = env("SIGILLO_DIFFUSERS_I2V_MODEL", default="")
+# What a request may ask for. The smallest side is 256 px: the watermark needs that much room.
+SIGILLO_GENERATION_MAX_STEPS = env.int("SIGILLO_GENERATION_MAX_STEPS", default=50)
+SIGILLO_GENERATION_MAX_SIZE = env.int("SIGILLO_GENERATION_MAX_SIZE", default=1024)
+SIGILLO_GENERATION_MAX_FRAMES = env.int("SIGILLO_GENERATION_MAX_FRAMES", default=48)
 # A job interrupted (worker killed) is redelivered; after this many starts it is marked failed.
 SIGILLO_GENERATION_MAX_ATTEMPTS = env.int("SIGILLO_GENERATION_MAX_ATTEMPTS", default=3)
 SIGILLO_GENERATION_TIME_LIMIT = env.int("SIGILLO_GENERATION_TIME_LIMIT", default=1800)
