@@ -29,6 +29,10 @@ class Cameo:
         return self.likeness.display_name
 
     @property
+    def handle(self) -> str:
+        return self.likeness.handle or ""
+
+    @property
     def use_labels(self) -> list[str]:
         return [str(USE_LABELS.get(use, use)) for use in self.uses]
 

@@ -9,7 +9,6 @@ from accounts.roles import Role
 from generation.forms import GenerationForm
 from generation.models import Generation
 from generation.selectors import cameos_for, generations_for, released_generations_for
-from generation.services import generation_request
 
 #: Statuses after which the page stops polling.
 FINAL_STATUSES = ("released", "blocked", "withheld", "failed", "in_review", "awaiting_consent")
@@ -18,17 +17,10 @@ FINAL_STATUSES = ("released", "blocked", "withheld", "failed", "in_review", "awa
 @role_required(Role.CREATOR)
 def studio(request: HttpRequest) -> HttpResponse:
     cameos = cameos_for(request.user)
-    form = GenerationForm(request.POST or None, cameos=cameos)
+    form = GenerationForm(request.POST or None, request.FILES or None, cameos=cameos)
     if request.method == "POST":
-        if form.is_valid():
-            data = form.cleaned_data
-            generation = generation_request(
-                requester=request.user,
-                prompt=data["prompt"],
-                kind=data["kind"],
-                use=data["use"],
-                cameos=list(data["cameos"]),
-            )
+        generation = form.save(requester=request.user) if form.is_valid() else None
+        if generation is not None:
             return redirect("generation:generation_detail", generation_id=generation.pk)
         status = 400
     else:

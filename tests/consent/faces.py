@@ -60,6 +60,11 @@ def identity_photos() -> list[tuple[str, str]]:
     return [(identity, path) for identity, paths in faces_manifest()["identities"].items() for path in paths]
 
 
+def photo_path(path: str) -> Path:
+    """Return the file of one of the shared photos (``path`` as in the manifest)."""
+    return FACES_DIR / path
+
+
 def photo_bytes(path: str) -> bytes:
     return (FACES_DIR / path).read_bytes()
 

@@ -267,9 +267,7 @@ def test_requests_outside_the_limits_are_refused_by_field_and_nothing_is_stored(
 
 def test_the_requested_size_reaches_the_animatic_backend(api_client, registry):  # noqa: F811
     api_client.force_authenticate(registry.creator)
-    body = post(
-        api_client, {"prompt": "a quiet harbour at dawn", "kind": "image", "width": 320, "height": 256}
-    ).json()
+    body = post(api_client, {"prompt": "a quiet harbour at dawn", "kind": "image", "width": 320, "height": 256}).json()
 
     services.generation_generate(generation_id=body["id"])
 
