@@ -69,8 +69,11 @@ def _detail(
     erase_form: EraseForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
+    from generation.appearances import likeness_appearances
+
     history = selectors.consent_history(likeness)
     context = {
+        "appearances": likeness_appearances(likeness)[:100],
         "likeness": likeness,
         "photos": selectors.likeness_photos(likeness),
         "current": history.first(),

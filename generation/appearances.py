@@ -127,4 +127,15 @@ def likeness_appearances(likeness: Likeness) -> list[dict[str, Any]]:
                 "at": decision.created_at,
             }
         )
+    for row in rows:
+        row["how"], row["outcome"] = _how(row), row.get("status") or row.get("verdict")
     return sorted(rows, key=lambda row: row["at"], reverse=True)
+
+
+def _how(row: dict[str, Any]) -> list[str]:
+    """Say in words how the likeness was involved: cast, seen, named, described, in a reference."""
+    how = ["cast as a cameo"] if row["as_cameo"] else []
+    if row.get("seen_in_output"):
+        how.append("seen in the released output")
+    how.extend(reason["detail"] for reason in row["reasons"] if reason.get("detail"))
+    return how

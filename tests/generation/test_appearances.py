@@ -37,3 +37,23 @@ def test_appearances_list_cameos_withheld_jobs_and_blocked_attempts(api_client, 
     assert {reason["code"] for reason in checks[0]["reasons"]} == {"registered_name", "use_not_allowed"}
     api_client.force_authenticate(registry.rose_owner)
     assert api_client.get("/api/v1/likenesses/%s/appearances/" % registry.kit.pk).status_code == 404
+
+
+def test_the_owner_sees_the_appearances_on_the_likeness_page(client, registry):  # noqa: F811
+    released = services.generation_request(
+        requester=registry.creator, prompt="a portrait", kind="image", use="personal", cameos=[str(registry.kit.pk)]
+    )
+    services.generation_generate(generation_id=str(released.pk))
+    services.generation_scan(generation_id=str(released.pk))
+    gate_check(requester=registry.friend, prompt="Kit Harington in a car advert", use="commercial")
+    client.force_login(registry.kit_owner)
+
+    page = client.get("/likenesses/%s/" % registry.kit.pk).content.decode()
+
+    table = page[page.index('data-testid="appearances"') :]
+    assert table.count('data-testid="appearance"') == 2
+    assert "cast as a cameo; seen in the released output" in table and "released" in table
+    assert "friend" in table and "block" in table
+    client.force_login(registry.rose_owner)
+    rose_page = client.get("/likenesses/%s/" % registry.rose.pk).content.decode()
+    assert 'data-testid="no-appearances"' in rose_page
