@@ -38,3 +38,9 @@ def generation_release_task(generation_id: str) -> None:
     except Exception as error:
         services.generation_fail(generation_id=generation_id, reason="Release failed: %s" % type(error).__name__)
         raise
+
+
+@shared_task(name="generation.expire_waiting")
+def generation_expire_waiting_task() -> int:
+    """Stop requests that waited too long for a rights holder's answer (scheduled by beat)."""
+    return services.generation_expire_waiting()

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `make run`: migrate, seed the demo, then the web server and a Celery worker side by side.
-# Ctrl-C (or either process dying) stops both.
+# `make run`: migrate, seed the demo, then the web server, a Celery worker and Celery beat (the
+# periodic jobs) side by side. Ctrl-C (or the web server or worker dying) stops them all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE:-config.settings.local}"
@@ -12,11 +12,12 @@ PORT="${SIGILLO_PORT:-8000}"
 "$PY" manage.py collectstatic --noinput -v0
 "$PY" manage.py seed_demo
 
-worker_pid=""; web_pid=""
+worker_pid=""; web_pid=""; beat_pid=""
 stop() {
   trap - INT TERM EXIT
-  echo; echo "Stopping web server and worker..."
+  echo; echo "Stopping web server, worker and beat..."
   [ -n "$web_pid" ] && kill -TERM "$web_pid" 2>/dev/null || true
+  [ -n "$beat_pid" ] && kill -TERM "$beat_pid" 2>/dev/null || true
   [ -n "$worker_pid" ] && kill -TERM "$worker_pid" 2>/dev/null || true
   wait 2>/dev/null || true
 }
@@ -25,6 +26,8 @@ trap stop INT TERM EXIT
 "$PY" -m celery -A config worker -Q default,generation,scanning --concurrency "${SIGILLO_WORKER_CONCURRENCY:-2}" \
   --loglevel INFO --hostname "sigillo@%h" &
 worker_pid=$!
+"$PY" -m celery -A config beat --schedule "${SIGILLO_VAR_DIR:-var}/celerybeat-schedule" --loglevel INFO &
+beat_pid=$!
 "$PY" manage.py runserver "$HOST:$PORT" --noreload &
 web_pid=$!
 

@@ -231,6 +231,14 @@ else:
     _default_results = "rpc://"
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=_default_results)
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# Periodic work, run by `celery beat` (embedded in the worker by `make run`: `--beat`).
+CELERY_BEAT_SCHEDULE = {
+    "expire-waiting-generations": {
+        "task": "generation.expire_waiting",
+        "schedule": env.float("SIGILLO_EXPIRE_INTERVAL", default=600.0),
+        "options": {"queue": "default"},
+    },
+}
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

@@ -229,7 +229,12 @@ def test_a_request_waiting_for_consent_stops_when_the_answer_is_no_or_never_come
     with django_capture_on_commit_callbacks(execute=True):
         consent_services.consent_request_decide(actor=registry.kit_owner, request=request, approve=False)
     settings.SIGILLO_CONSENT_WAIT_HOURS = 0
-    assert services.generation_expire_waiting() == 1
+    from config.celery import app
+    from generation.tasks import generation_expire_waiting_task
+
+    scheduled = settings.CELERY_BEAT_SCHEDULE["expire-waiting-generations"]["task"]
+    assert app.tasks[scheduled].name == generation_expire_waiting_task.name  # beat runs it every few minutes
+    assert generation_expire_waiting_task() == 1
 
     denied.refresh_from_db()
     forgotten.refresh_from_db()
