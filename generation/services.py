@@ -163,9 +163,21 @@ def generation_request(
 
 
 def _enqueue_generate(generation: Generation) -> None:
+    """Send the job to the generation queue after commit, with its backend's time limit."""
     from generation.tasks import generation_generate_task
 
-    transaction.on_commit(lambda: generation_generate_task.apply_async(args=[str(generation.pk)], queue="generation"))
+    limit = generation_time_limit(generation.backend)
+    transaction.on_commit(
+        lambda: generation_generate_task.apply_async(
+            args=[str(generation.pk)], queue="generation", soft_time_limit=limit, time_limit=limit + 30
+        )
+    )
+
+
+def generation_time_limit(backend: str) -> float:
+    """Return the seconds a job of ``backend`` may run (never more than the task's own hard limit)."""
+    limit = settings.SIGILLO_BACKEND_TIME_LIMITS.get(backend, settings.SIGILLO_GENERATION_TIME_LIMIT)
+    return min(float(limit), float(settings.SIGILLO_GENERATION_TIME_LIMIT))
 
 
 def _enqueue_release(generation: Generation) -> None:

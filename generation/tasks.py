@@ -1,6 +1,7 @@
 """Celery tasks of generation: thin, by id, idempotent (each service checks the status it expects)."""
 
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
 from generation import services
@@ -16,6 +17,9 @@ from generation import services
 def generation_generate_task(generation_id: str) -> None:
     try:
         services.generation_generate(generation_id=generation_id)
+    except SoftTimeLimitExceeded:
+        services.generation_fail(generation_id=generation_id, reason="Generation took longer than its time limit.")
+        raise
     except Exception as error:
         services.generation_fail(generation_id=generation_id, reason="Generation failed: %s" % type(error).__name__)
         raise

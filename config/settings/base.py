@@ -166,6 +166,11 @@ SIGILLO_GENERATION_MAX_FRAMES = env.int("SIGILLO_GENERATION_MAX_FRAMES", default
 # A job interrupted (worker killed) is redelivered; after this many starts it is marked failed.
 SIGILLO_GENERATION_MAX_ATTEMPTS = env.int("SIGILLO_GENERATION_MAX_ATTEMPTS", default=3)
 SIGILLO_GENERATION_TIME_LIMIT = env.int("SIGILLO_GENERATION_TIME_LIMIT", default=1800)
+# Seconds one generation may run, per backend (the task is stopped and the job failed after it).
+SIGILLO_BACKEND_TIME_LIMITS = {
+    "animatic": env.float("SIGILLO_ANIMATIC_TIME_LIMIT", default=300.0),
+    "diffusers": env.float("SIGILLO_DIFFUSERS_TIME_LIMIT", default=float(SIGILLO_GENERATION_TIME_LIMIT)),
+}
 # A request waiting for a rights holder's answer is stopped after this many hours.
 SIGILLO_CONSENT_WAIT_HOURS = env.float("SIGILLO_CONSENT_WAIT_HOURS", default=72.0)
 SIGILLO_C2PA_CERT_FILE = env("SIGILLO_C2PA_CERT_FILE", default="")

@@ -43,3 +43,34 @@ def test_a_job_whose_worker_dies_is_redelivered_and_released_once(registry, star
     assert generation.status == Generation.Status.RELEASED, (generation.status, generation.reason)
     assert generation.attempts == 2
     assert generation.receipts.count() >= 1
+
+
+def test_a_job_past_its_backends_time_limit_is_stopped_and_failed_with_the_reason(
+    registry,  # noqa: F811
+    start_worker,
+    settings,
+):
+    settings.SIGILLO_BACKEND_TIME_LIMITS = {**settings.SIGILLO_BACKEND_TIME_LIMITS, "animatic": 0.2}
+    start_worker()
+    generation = services.generation_request(
+        requester=registry.creator,
+        prompt="a long walk",
+        kind="video",
+        use="personal",
+        cameos=[str(registry.kit.pk)],
+        width=1024,
+        height=1024,
+    )
+
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        generation.refresh_from_db()
+        if generation.status in (Generation.Status.RELEASED, Generation.Status.FAILED):
+            break
+        time.sleep(0.2)
+
+    assert (generation.status, generation.reason) == (
+        Generation.Status.FAILED,
+        "Generation took longer than its time limit.",
+    )
+    assert generation.output_path == "" and generation.finished_at is not None
