@@ -318,8 +318,10 @@ def generation_scan(*, generation_id: str) -> Generation | None:
     if generation.status != Status.SCANNING:
         return None
     allowed, adult = _allowed_in_output(generation)
+    frames: list[Any] = []
     try:
-        scan = output_scan(frames=_output_frames(generation), cameo_likeness_ids=allowed, adult_allowed_ids=adult)
+        frames = _output_frames(generation)
+        scan = output_scan(frames=frames, cameo_likeness_ids=allowed, adult_allowed_ids=adult)
         reasons, verdict = scan.reasons, Verdict(scan.verdict)
         faces, embeddings, engine = scan.faces, scan.embeddings, scan.engine
     except Exception as error:  # a scan that cannot run never releases
@@ -356,11 +358,33 @@ def generation_scan(*, generation_id: str) -> Generation | None:
             generation.status = Status.IN_REVIEW
             from moderation.gate import _open_review
 
+            decision.media = decision.media + [{"evidence": _output_evidence(decision, frames, reasons)}]
+            decision.save(update_fields=["media"])
             _open_review(decision)
         generation.save()
     if verdict == Verdict.ALLOW:
         return generation_release(generation_id=generation_id, seen=SeenFaces(faces, embeddings, engine))
     return generation
+
+
+def _output_evidence(decision: Decision, frames: list[Any], reasons: list[dict]) -> list[dict[str, Any]]:
+    """Keep, encrypted, the output frames a moderator must see: those the reasons point at, else a few."""
+    from consent import crypto
+
+    wanted = {reason.get("frame") for reason in reasons if reason.get("frame") is not None}
+    numbered = [(frame.index if frame.index is not None else position, frame) for position, frame in enumerate(frames)]
+    chosen = [(number, frame) for number, frame in numbered if number in wanted]
+    if not chosen and numbered:  # nothing pointed at (the scan could not run): the first, middle and last
+        chosen = [numbered[i] for i in sorted({0, len(numbered) // 2, len(numbered) - 1})]
+    stored = []
+    for number, frame in chosen[:12]:
+        buffer = io.BytesIO()
+        frame.image.save(buffer, format="PNG")
+        path = crypto.store_encrypted_file(buffer.getvalue(), folder="evidence/%s" % decision.pk)
+        stored.append(
+            {"file": None, "frame": number, "path": path, "width": frame.image.width, "height": frame.image.height}
+        )
+    return stored
 
 
 def _allowed_in_output(generation: Generation) -> tuple[set[str], set[str]]:

@@ -317,6 +317,7 @@ def test_a_person_who_registers_later_finds_the_releases_that_showed_them(
 
 
 def test_an_output_approved_after_review_is_released_by_a_worker_with_its_faces(
+    client,
     registry,  # noqa: F811
     monkeypatch,
     django_capture_on_commit_callbacks,
@@ -338,6 +339,12 @@ def test_an_output_approved_after_review_is_released_by_a_worker_with_its_faces(
         services.generation_scan(generation_id=str(generation.pk))
     generation.refresh_from_db()
     assert generation.status == Status.IN_REVIEW  # the scan could not run: held back
+    from moderation.selectors import decision_evidence
+
+    [evidence] = decision_evidence(generation.output_decision)  # an image: its one frame, for the moderator
+    client.force_login(registry.moderator)
+    shown = client.get("/moderation/decisions/%s/evidence/0/" % generation.output_decision.pk)
+    assert shown.status_code == 200 and Image.open(io.BytesIO(shown.content)).size == (evidence["width"], 360)
     sent = []
     monkeypatch.setattr(tasks.generation_release_task, "apply_async", lambda args, queue: sent.append((args, queue)))
     flag = Flag.objects.get(gate_decision=generation.output_decision)
