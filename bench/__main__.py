@@ -17,6 +17,7 @@ BENCHMARKS = {
     "face_search": "bench.face_search",
     "prompt_names": "bench.prompt_names",
     "gate": "bench.gate",
+    "scan": "bench.scan",
 }
 
 
