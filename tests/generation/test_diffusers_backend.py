@@ -17,6 +17,7 @@ import pytest
 from PIL import Image
 
 from generation.backends.diffusers_backend import DiffusersRequest, diffusers_render, load_pipeline, validate
+from tests.moderation.conftest import registry  # noqa: F401 - the fixture
 
 PROMPT = "a lighthouse at dawn"
 
@@ -426,6 +427,16 @@ def _png_pixels(data: bytes) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(data)))
 
 
+def _mean_difference(first: np.ndarray, second: np.ndarray) -> float:
+    """Return the mean absolute difference of the two frames' 8x8 block averages (0-255)."""
+
+    def blocks(frame: np.ndarray) -> np.ndarray:
+        height, width, channels = frame.shape
+        return frame.astype(np.float32).reshape(height // 8, 8, width // 8, 8, channels).mean(axis=(1, 3))
+
+    return float(np.abs(blocks(first) - blocks(second)).mean())
+
+
 def _mp4_frames(data: bytes) -> tuple[str, list[np.ndarray]]:
     import av
 
@@ -528,11 +539,13 @@ def test_image_to_video_animates_the_reference(image_to_video_model: str, video_
     assert (meta["conditioning"], meta["conditioned_on"]) == ("image_to_video", 1)
     assert meta["frames"] == 3
     other, _ = render(reference=_photo(2), cameo_photos=(_photo(1),))
-    assert not np.array_equal(frames[0], other[0])
     # Without a reference, the first cameo photo is animated.
     from_cameo, meta = render(cameo_photos=(_photo(2), _photo(0)))
     assert (meta["conditioning"], meta["conditioned_on"]) == ("image_to_video", 1)
-    assert np.array_equal(from_cameo[0], other[0])
+    # libx264 does not always encode the same frames to the same bytes (seen on 2 CPU cores), so
+    # compare block averages: the same source gives a much closer first frame than another one.
+    assert _mean_difference(frames[0], other[0]) > 1.5
+    assert _mean_difference(from_cameo[0], other[0]) < _mean_difference(from_cameo[0], frames[0]) / 2
 
 
 def test_without_an_image_to_video_model_the_video_is_text_to_video(video_model: str) -> None:
@@ -551,6 +564,38 @@ def test_a_text_to_video_model_is_refused_as_image_to_video(video_model: str, im
         diffusers_render(request, model_path=video_model, device="cpu", image_to_video_model=video_model)
     with pytest.raises(ValueError, match="cannot produce a video"):
         load_pipeline(image_to_video_model, kind="video", device="cpu")
+
+
+def test_i2vgenxl_is_refused_with_a_clear_message(tmp_path: Path) -> None:
+    """diffusers' deprecated I2VGenXLPipeline fails on its first call with transformers 5; refuse it at load."""
+    import torch
+    from diffusers import DDIMScheduler, I2VGenXLPipeline
+    from diffusers.models.unets import I2VGenXLUNet
+    from transformers import CLIPImageProcessor
+
+    text_encoder, tokenizer = _text_parts(tmp_path)
+    torch.manual_seed(0)
+    unet = I2VGenXLUNet(
+        block_out_channels=(32, 64),
+        layers_per_block=1,
+        sample_size=32,
+        down_block_types=("CrossAttnDownBlock3D", "DownBlock3D"),
+        up_block_types=("UpBlock3D", "CrossAttnUpBlock3D"),
+        cross_attention_dim=32,
+        attention_head_dim=8,
+        norm_num_groups=32,
+    )
+    I2VGenXLPipeline(
+        vae=_vae(),
+        text_encoder=text_encoder,
+        tokenizer=tokenizer,
+        image_encoder=_clip_vision_model(),
+        feature_extractor=CLIPImageProcessor(crop_size=32, size=32),
+        unet=unet,
+        scheduler=DDIMScheduler(clip_sample=False, steps_offset=1),
+    ).save_pretrained(tmp_path / "model")
+    with pytest.raises(ValueError, match="I2VGenXLPipeline .* does not work with the installed transformers"):
+        load_pipeline(str(tmp_path / "model"), kind="image_to_video", device="cpu")
 
 
 def test_an_ip_adapter_is_refused_for_video_pipelines(video_model: str, ip_adapter: str) -> None:
@@ -616,3 +661,79 @@ def test_ip_adapter_locations(name: str, expected: tuple[str, str, str], tmp_pat
             ip_adapter_location(str(tmp_path))
     else:
         assert ip_adapter_location(name) == expected
+
+
+def test_pipelines_without_a_step_callback_report_progress_from_their_scheduler(video_model: str) -> None:
+    """I2VGenXLPipeline offers no step callback; the scheduler's steps are counted instead."""
+    import torch
+
+    from generation.backends.diffusers_backend import _reporting_scheduler_steps
+
+    pipeline = load_pipeline(video_model, kind="video", device="cpu")
+    reported: list[int] = []
+    with torch.inference_mode(), _reporting_scheduler_steps(pipeline, reported.append):
+        pipeline(prompt=PROMPT, num_inference_steps=2, num_frames=2, width=64, height=64, output_type="np")
+    assert reported == [0, 1]
+    assert "step" not in vars(pipeline.scheduler)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.worker
+def test_cameo_conditioned_image_and_video_go_through_the_queue_to_release(
+    image_model,
+    ip_adapter,
+    image_to_video_model,
+    registry,  # noqa: F811
+    settings,
+    start_worker,
+    api_client,
+):
+    """Through the API and a real worker: the IP-Adapter image of a cameo, and a video animated
+    from a reference photo, are scanned, signed and released like any output."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from generation.models import Generation
+    from generation.provenance.c2pa_manifest import c2pa_read
+    from tests.consent.faces import photo_bytes
+    from tests.generation.test_pipeline import wait_for
+
+    configured = {
+        "SIGILLO_DIFFUSERS_MODEL": image_model,
+        "SIGILLO_DIFFUSERS_IP_ADAPTER": ip_adapter,
+        "SIGILLO_DIFFUSERS_I2V_MODEL": image_to_video_model,
+    }
+    for name, value in configured.items():
+        setattr(settings, name, value)
+    worker = start_worker(**configured)
+    api_client.force_authenticate(registry.creator)
+    common = {"use": "personal", "backend": "diffusers", "steps": 2, "width": 256, "height": 256, "seed": 5}
+
+    image = api_client.post(
+        "/api/v1/generations/", {"prompt": "@kit_harington at a lighthouse", "kind": "image", **common}, format="json"
+    ).json()
+    video = api_client.post(
+        "/api/v1/generations/",
+        {
+            "prompt": "@kit_harington turns to the sea",
+            "kind": "video",
+            "frames": 3,
+            "reference": SimpleUploadedFile("kit.jpg", photo_bytes("kit_harington/john1.jpg")),
+            **common,
+        },
+        format="multipart",
+    ).json()
+    assert (image["status"], video["status"]) == ("queued", "queued"), (image, video)
+
+    final = {"released", "blocked", "failed", "withheld", "in_review"}
+    for created, mime in ((image, "image/png"), (video, "video/mp4")):
+        body = wait_for(api_client, created["id"], final, timeout=300)
+        assert body["status"] == "released", body
+        assert body["progress"] == {"step": 2, "total": 2}
+        generation = Generation.objects.get(pk=created["id"])
+        data = api_client.get(body["output_url"]).content
+        reading = c2pa_read(data=data, mime_type=mime)
+        assert reading.found and reading.valid and reading.generation_id == created["id"]
+        assert [receipt["likeness"] for receipt in reading.receipts] == [str(registry.kit.pk)]
+        assert generation.output_content_type == mime
+    log = worker.output()
+    assert "(conditioning: ip_adapter)" in log and "(conditioning: image_to_video)" in log
