@@ -46,7 +46,7 @@ class GenerationOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = Generation
         fields = (
-            "id", "status", "kind", "prompt", "use", "cameos", "backend", "seed", "steps", "width", "height",
+            "id", "status", "kind", "prompt", "use", "cameos", "backend", "model", "seed", "steps", "width", "height",
             "frames", "has_reference", "progress", "reason",
             "decisions", "output_url", "watermark", "created_at", "started_at", "finished_at",
         )  # fmt: skip

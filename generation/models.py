@@ -31,6 +31,8 @@ class Generation(models.Model):
     use = models.CharField(max_length=16)
     cameos = models.JSONField(default=list, blank=True)
     backend = models.CharField(max_length=32)
+    #: The model that made the output (named in its content credentials), set when it is generated.
+    model = models.CharField(max_length=200, blank=True)
     seed = models.BigIntegerField(default=0)
     #: The prompt the model sees: each @handle replaced by the person's name.
     model_prompt = models.TextField(blank=True)

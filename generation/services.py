@@ -9,6 +9,7 @@ import logging
 import random
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -27,6 +28,8 @@ logger = logging.getLogger(__name__)
 Status = Generation.Status
 
 OUTPUT_FOLDER = "outputs"
+#: What the C2PA manifest names as the model of an animatic (no weights: Sigillo's own compositor).
+ANIMATIC_MODEL = "sigillo-animatic (storyboard compositor, no model weights)"
 REFERENCE_FOLDER = "references"
 
 
@@ -240,7 +243,7 @@ def generation_generate(*, generation_id: str) -> Generation | None:
             _set_progress(generation.pk, step, total)
 
     if generation.backend == "diffusers":
-        data, content_type = _diffusers_render(generation, progress)
+        data, content_type, model = _diffusers_render(generation, progress)
     else:
         reference = _reference_image(generation)
         request = AnimaticRequest(
@@ -251,14 +254,14 @@ def generation_generate(*, generation_id: str) -> Generation | None:
             **{name: value for name, value in _size(generation).items() if value},
         )
         output = animatic_render(request, progress=progress)
-        data, content_type = output.data, output.content_type
+        data, content_type, model = output.data, output.content_type, ANIMATIC_MODEL
     path = crypto.store_encrypted_file(data, folder=OUTPUT_FOLDER)
     with transaction.atomic():
         generation = Generation.objects.select_for_update().get(pk=generation_id)
         if generation.status != Status.RUNNING:
             crypto.delete_file(path)
             return None
-        generation.output_path, generation.output_content_type = path, content_type
+        generation.output_path, generation.output_content_type, generation.model = path, content_type, model
         generation.status = Status.SCANNING
         generation.save()
         from generation.tasks import generation_scan_task
@@ -267,7 +270,7 @@ def generation_generate(*, generation_id: str) -> Generation | None:
     return generation
 
 
-def _diffusers_render(generation: Generation, progress: Any) -> tuple[bytes, str]:
+def _diffusers_render(generation: Generation, progress: Any) -> tuple[bytes, str, str]:
     """Run the configured diffusers pipeline (loaded once per worker process)."""
     from generation.backends.diffusers_backend import DiffusersRequest, diffusers_render
 
@@ -296,7 +299,12 @@ def _diffusers_render(generation: Generation, progress: Any) -> tuple[bytes, str
     logger.info(
         "Generated %s with %s (conditioning: %s)", generation.pk, meta.get("pipeline"), meta.get("conditioning")
     )
-    return data, content_type
+    model = "%s (%s; conditioning: %s)" % (
+        Path(settings.SIGILLO_DIFFUSERS_MODEL).name or settings.SIGILLO_DIFFUSERS_MODEL,
+        meta.get("pipeline"),
+        meta.get("conditioning"),
+    )
+    return data, content_type, model[:200]
 
 
 def _output_frames(generation: Generation) -> list[Any]:
@@ -463,7 +471,7 @@ def generation_release(*, generation_id: str, seen: SeenFaces | None = None) -> 
         mime_type=generation.output_content_type,
         title="Sigillo generation %s" % generation.pk,
         generator="sigillo/%s" % generation.backend,
-        model=generation.backend,
+        model=generation.model or generation.backend,
         generation_id=str(generation.pk),
         receipts=[receipt.as_dict() for receipt in receipts],
         cert_chain_pem=chain,

@@ -735,5 +735,7 @@ def test_cameo_conditioned_image_and_video_go_through_the_queue_to_release(
         assert reading.found and reading.valid and reading.generation_id == created["id"]
         assert [receipt["likeness"] for receipt in reading.receipts] == [str(registry.kit.pk)]
         assert generation.output_content_type == mime
+        pipeline = "StableDiffusionPipeline" if mime == "image/png" else "StableVideoDiffusionPipeline"
+        assert pipeline in reading.model and pipeline in body["model"]
     log = worker.output()
     assert "(conditioning: ip_adapter)" in log and "(conditioning: image_to_video)" in log

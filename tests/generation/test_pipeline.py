@@ -66,6 +66,7 @@ def test_a_consented_cameo_video_is_generated_scanned_signed_and_released(api_cl
     reading = c2pa_read(data=data, mime_type="video/mp4")
     assert reading.found and reading.valid, reading.validation_errors
     assert reading.generation_id == created["id"]
+    assert reading.model == services.ANIMATIC_MODEL == body["model"]
     assert [receipt["likeness"] for receipt in reading.receipts] == [str(registry.kit.pk)]
     jpeg = io.BytesIO()
     frames[len(frames) // 2].convert("RGB").save(jpeg, format="JPEG", quality=75)
