@@ -413,6 +413,8 @@ def _erase_biometrics(likeness: Likeness) -> dict[str, int]:
     likeness.faces.all().delete()
     likeness.photos.all().delete()
     likeness.estate_claims.update(document_path="")
+    for handler in BIOMETRICS_ERASED_HANDLERS:
+        handler(likeness.pk)
     # Files go once the rows are gone for good.
     transaction.on_commit(lambda: [crypto.delete_file(path) for path in [*paths, *documents]])
     return {"faces": len(faces), "photos": len(paths), "documents": len(documents)}
@@ -457,6 +459,7 @@ def dispute_decide(*, moderator: User, flag: Flag, legitimate: bool, note: str =
         )
         likeness.status = LikenessStatus.PENDING_VERIFICATION if pending_estate else LikenessStatus.ACTIVE
         likeness.save(update_fields=["status", "updated_at"])
+        _faces_enrolled(likeness)
     else:
         _erase_biometrics(likeness)
         likeness.status = LikenessStatus.ERASED
@@ -488,6 +491,7 @@ def estate_claim_decide(*, moderator: User, claim: EstateClaim, verified: bool, 
     if verified and likeness.status == LikenessStatus.PENDING_VERIFICATION:
         likeness.status = LikenessStatus.ACTIVE
         likeness.save(update_fields=["status", "updated_at"])
+        _faces_enrolled(likeness)
     Flag.objects.filter(kind=Flag.Kind.ESTATE, likeness=likeness, status=Flag.Status.OPEN).update(
         status=Flag.Status.DECIDED,
         decided_by=moderator,
@@ -743,9 +747,13 @@ def consent_request_decide(*, actor: User, request: ConsentRequest, approve: boo
 #: generation app registers one so that a job waiting for consent moves on.
 CONSENT_ANSWER_HANDLERS: list = []
 
-#: Called (after commit) with a likeness's id when faces were enrolled for it; the generation
-#: app registers its reverse search of released outputs.
+#: Called (after commit) with a likeness's id when faces were enrolled for it or it became
+#: active; the generation app registers its reverse search of released outputs.
 FACES_ENROLLED_HANDLERS: list = []
+
+#: Called (inside the erasing transaction) with a likeness's id when its biometric data is
+#: erased; the generation app registers one that forgets the embeddings of released faces matched to it.
+BIOMETRICS_ERASED_HANDLERS: list = []
 
 
 def _faces_enrolled(likeness: Likeness) -> None:

@@ -6,12 +6,14 @@ from typing import Any
 import numpy as np
 from django.db.models import Q
 
-from consent.models import Likeness
+from consent.models import Likeness, LikenessStatus
 from generation.models import Generation, ReleasedFace
 from moderation.models import Decision
 
 logger = logging.getLogger(__name__)
 
+#: Whose faces reverse search links: people whose ownership of the likeness is established.
+LINKABLE = (LikenessStatus.ACTIVE, LikenessStatus.REVOKED)
 #: Released faces compared at a time in reverse search (bounded memory whatever the history).
 LINK_BATCH = 2000
 
@@ -22,14 +24,16 @@ def released_faces_link(likeness_id: Any) -> int:
     A person who registers after outputs showing them were released (their face was unknown
     then, and unknown faces pass) sees those outputs among their appearances. Released faces keep
     their embedding, encrypted, with the engine and model that made it; only faces of the
-    current engine and model are compared, at its match threshold.
+    current engine and model are compared, at its match threshold. Only a likeness whose owner
+    is established (active, or revoked by that owner) is linked: a disputed registration or an
+    estate not yet verified learns nothing about where the face appeared.
     """
     from consent import crypto
     from consent.faces import get_engine
     from consent.models import Face
 
     likeness = Likeness.objects.filter(pk=likeness_id).first()
-    if likeness is None or likeness.protected:
+    if likeness is None or likeness.protected or likeness.status not in LINKABLE:
         return 0
     engine = get_engine()
     known = [
@@ -56,6 +60,11 @@ def released_faces_link(likeness_id: Any) -> int:
     if linked:
         logger.info("Reverse search linked %d released faces to likeness %s", linked, likeness.pk)
     return linked
+
+
+def released_faces_forget(likeness_id: Any) -> int:
+    """Erase the embeddings of released faces matched to an erased likeness (the records stay)."""
+    return ReleasedFace.objects.filter(likeness_id=likeness_id).exclude(embedding=None).update(embedding=None)
 
 
 def released_faces_link_quietly(likeness_id: Any) -> None:

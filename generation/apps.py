@@ -6,8 +6,8 @@ class GenerationConfig(AppConfig):
     verbose_name = "Generation and provenance"
 
     def ready(self) -> None:
-        from consent.services import CONSENT_ANSWER_HANDLERS, FACES_ENROLLED_HANDLERS
-        from generation.appearances import released_faces_link_quietly
+        from consent.services import BIOMETRICS_ERASED_HANDLERS, CONSENT_ANSWER_HANDLERS, FACES_ENROLLED_HANDLERS
+        from generation.appearances import released_faces_forget, released_faces_link_quietly
         from generation.services import generation_after_consent_answer, generation_after_review
         from moderation.models import Decision
         from moderation.services import on_review_decided
@@ -18,3 +18,5 @@ class GenerationConfig(AppConfig):
         on_review_decided(Decision.Kind.OUTPUT, generation_after_review)
         if released_faces_link_quietly not in FACES_ENROLLED_HANDLERS:
             FACES_ENROLLED_HANDLERS.append(released_faces_link_quietly)
+        if released_faces_forget not in BIOMETRICS_ERASED_HANDLERS:
+            BIOMETRICS_ERASED_HANDLERS.append(released_faces_forget)

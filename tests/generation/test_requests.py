@@ -279,6 +279,21 @@ def test_the_requested_size_reaches_the_animatic_backend(api_client, registry): 
 # Reverse search -------------------------------------------------------------------------------
 
 
+def release_showing(api_client, creator, photo: str) -> str:
+    """Release an image made from a reference photo of someone nobody registered yet; return its id."""
+    api_client.force_authenticate(creator)
+    body = post(
+        api_client,
+        {"prompt": "a pianist on stage", "kind": "image", "reference": upload(photo)},
+        multipart=True,
+    ).json()
+    assert body["status"] == Status.QUEUED, body["decisions"]["pre_generation"]["reasons"]
+    services.generation_generate(generation_id=body["id"])
+    services.generation_scan(generation_id=body["id"])
+    assert Generation.objects.get(pk=body["id"]).status == Status.RELEASED
+    return body["id"]
+
+
 def test_a_person_who_registers_later_finds_the_releases_that_showed_them(
     api_client,
     registry,  # noqa: F811
@@ -287,16 +302,8 @@ def test_a_person_who_registers_later_finds_the_releases_that_showed_them(
     django_capture_on_commit_callbacks,
 ) -> None:
     settings.SIGILLO_GATE_UNKNOWN_FACE = "allow"  # an unregistered face in a reference passes
-    api_client.force_authenticate(registry.creator)
-    body = post(
-        api_client,
-        {"prompt": "a pianist on stage", "kind": "image", "reference": upload("alex_lacamoire/img1.jpg")},
-        multipart=True,
-    ).json()
-    assert body["status"] == Status.QUEUED, body["decisions"]["pre_generation"]["reasons"]
-    services.generation_generate(generation_id=body["id"])
-    services.generation_scan(generation_id=body["id"])
-    face = ReleasedFace.objects.get(generation_id=body["id"])
+    generation_id = release_showing(api_client, registry.creator, "alex_lacamoire/img1.jpg")
+    face = ReleasedFace.objects.get(generation_id=generation_id)
     assert face.likeness_id is None  # nobody knew this face when it was released
 
     alex_owner = make_user(Role.RIGHTS_HOLDER, username="alex")
@@ -310,10 +317,50 @@ def test_a_person_who_registers_later_finds_the_releases_that_showed_them(
     api_client.force_authenticate(alex_owner)
     rows = api_client.get("/api/v1/likenesses/%s/appearances/" % alex.pk).json()
     assert [(row["generation"], row["status"], row["as_cameo"], row["seen_in_output"]) for row in rows] == [
-        (body["id"], "released", False, True)
+        (generation_id, "released", False, True)
     ]
     # Somebody else's face is not linked to them.
     assert not ReleasedFace.objects.filter(likeness=registry.kit).exists()
+
+    consent_services.likeness_erase(actor=alex_owner, likeness=alex)
+
+    face.refresh_from_db()
+    assert face.embedding is None  # erasure takes the face data of releases too; the record stays
+    assert str(face.generation_id) == generation_id
+
+
+def test_an_estate_learns_where_the_face_appeared_only_once_a_moderator_verified_it(
+    api_client,
+    registry,  # noqa: F811
+    settings,
+    make_user,
+    django_capture_on_commit_callbacks,
+) -> None:
+    from datetime import date
+
+    from consent.enrollment import PhotoInput
+    from consent.models import EstateClaim
+
+    settings.SIGILLO_GATE_UNKNOWN_FACE = "allow"
+    generation_id = release_showing(api_client, registry.creator, "alex_lacamoire/img1.jpg")
+    estate = make_user(Role.ESTATE_REPRESENTATIVE, username="estate")
+    with django_capture_on_commit_callbacks(execute=True):
+        pending = consent_services.likeness_enroll(
+            owner=estate,
+            display_name="Alex Lacamoire",
+            subject="deceased",
+            date_of_death=date(2020, 1, 1),
+            estate_document=PhotoInput(name="letters.pdf", data=b"%PDF-1.4 letters of administration"),
+            photos=photos("alex_lacamoire/alex-lacamoire.png"),
+        ).likeness
+    assert not ReleasedFace.objects.filter(generation_id=generation_id, likeness=pending).exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        consent_services.estate_claim_decide(
+            moderator=registry.moderator, claim=EstateClaim.objects.get(likeness=pending), verified=True
+        )
+
+    assert ReleasedFace.objects.filter(generation_id=generation_id, likeness=pending).exists()
 
 
 def test_an_output_approved_after_review_is_released_by_a_worker_with_its_faces(
