@@ -46,8 +46,15 @@ def generation_detail(request: HttpRequest, generation_id: str) -> HttpResponse:
     for decision in (generation.pre_decision, generation.output_decision):
         if decision is not None:
             reasons.extend(reason for reason in decision.reasons if reason.get("verdict") != "allow")
+    from consent.models import Likeness
+
     context = {
         "generation": generation,
+        "cameo_names": list(
+            Likeness.objects.filter(pk__in=generation.cameos)
+            .order_by("display_name")
+            .values_list("display_name", flat=True)
+        ),
         "reasons": reasons,
         "final": generation.status in FINAL_STATUSES,
         "final_statuses": ",".join(FINAL_STATUSES),

@@ -35,6 +35,7 @@ def test_creator_casts_a_cameo_by_handle_with_a_reference_and_watches_it_release
         "() => document.querySelector('[data-testid=status]').dataset.status === 'released'", timeout=120_000
     )
     assert status.inner_text() == "Released"
+    assert page.get_by_test_id("cameos").inner_text() == "Kit Harington"
     assert page.url == url  # updated in place, no reload
     image = page.locator("[data-testid=output] img[data-testid=output-media]")
     page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
