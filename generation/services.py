@@ -191,12 +191,35 @@ def _enqueue_release(generation: Generation) -> None:
 
 
 def _cameo_photos(generation: Generation) -> list[Image.Image]:
+    return [image for image, _ in _cameo_photos_with_focus(generation)]
+
+
+def _cameo_photos_with_focus(generation: Generation) -> list[tuple[Image.Image, tuple[float, float] | None]]:
+    """Return each consented cameo photo with the centre of the enrolled face on it (fractions)."""
     from consent import crypto
     from consent.faces.base import load_image
     from consent.models import LikenessPhoto
 
-    photos = LikenessPhoto.objects.filter(likeness_id__in=generation.cameos).order_by("likeness_id", "created_at")
-    return [load_image(crypto.read_encrypted_file(photo.file_path)) for photo in photos]
+    photos = (
+        LikenessPhoto.objects.filter(likeness_id__in=generation.cameos)
+        .prefetch_related("faces")
+        .order_by("likeness_id", "created_at")
+    )
+    result = []
+    for photo in photos:
+        image = load_image(crypto.read_encrypted_file(photo.file_path))
+        boxes = [face.box for face in photo.faces.all()]
+        result.append((image, _box_centre(boxes[0], image) if boxes else None))
+    return result
+
+
+def _box_centre(box: dict, image: Image.Image) -> tuple[float, float] | None:
+    try:
+        x = (box["x"] + box["width"] / 2) / image.width
+        y = (box["y"] + box["height"] / 2) / image.height
+    except (KeyError, TypeError, ZeroDivisionError):
+        return None
+    return (min(max(x, 0.0), 1.0), min(max(y, 0.0), 1.0))
 
 
 def _reference_image(generation: Generation) -> Image.Image | None:
@@ -204,6 +227,14 @@ def _reference_image(generation: Generation) -> Image.Image | None:
     from consent.faces.base import load_image
 
     return load_image(crypto.read_encrypted_file(generation.reference_path)) if generation.reference_path else None
+
+
+def _reference_focus(generation: Generation, image: Image.Image) -> tuple[float, float] | None:
+    """The centre of the largest face the gate found on the reference, if any."""
+    decision = generation.pre_decision
+    faces = [face for item in (decision.media if decision else []) for face in item.get("faces") or []]
+    boxes = sorted((face["box"] for face in faces if face.get("box")), key=lambda b: -b["width"] * b["height"])
+    return _box_centre(boxes[0], image) if boxes else None
 
 
 def _size(generation: Generation) -> dict[str, int | None]:
@@ -246,10 +277,14 @@ def generation_generate(*, generation_id: str) -> Generation | None:
         data, content_type, model = _diffusers_render(generation, progress)
     else:
         reference = _reference_image(generation)
+        cameos = _cameo_photos_with_focus(generation)
+        if reference is not None:
+            cameos.insert(0, (reference, _reference_focus(generation, reference)))
         request = AnimaticRequest(
             prompt=_model_prompt(generation),
             kind=generation.kind,
-            photos=([reference] if reference is not None else []) + _cameo_photos(generation),
+            photos=[image for image, _ in cameos],
+            focus=[focus for _, focus in cameos],
             seed=generation.seed,
             **{name: value for name, value in _size(generation).items() if value},
         )

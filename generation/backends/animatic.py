@@ -36,6 +36,8 @@ MAX_PHOTOS = 32
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 #: How much larger than the frame a photo is prepared, so that the pan has room to move.
 _OVERSCAN = 1.3
+#: Where a photo is cropped without a focus point: the upper part, where faces sit in most portraits.
+_DEFAULT_CENTERING = (0.5, 0.3)
 _BACKGROUND = (18, 20, 26)
 _TEXT = (236, 236, 240)
 _MUTED = (150, 154, 168)
@@ -48,6 +50,9 @@ class AnimaticRequest:
     prompt: str
     kind: Kind
     photos: Sequence[Image.Image] = field(default_factory=list)
+    #: Per photo (same order), the point to keep in frame, as fractions of its width and height
+    #: (the centre of the person's face), or None; an empty sequence means none for every photo.
+    focus: Sequence[tuple[float, float] | None] = field(default_factory=list)
     width: int = 640
     height: int = 360
     fps: int = 12
@@ -88,6 +93,14 @@ def validate(request: AnimaticRequest) -> None:
         )
     if len(request.photos) > MAX_PHOTOS:
         raise ValueError("at most %d photos can be composed, not %d" % (MAX_PHOTOS, len(request.photos)))
+    if request.focus and len(request.focus) != len(request.photos):
+        raise ValueError("give one focus point (or None) per photo: %d for %d photos"
+                         % (len(request.focus), len(request.photos)))  # fmt: skip
+    for point in request.focus or ():
+        if point is not None and not (
+            len(point) == 2 and all(isinstance(v, int | float) and 0.0 <= v <= 1.0 for v in point)
+        ):
+            raise ValueError("a focus point is two fractions between 0 and 1, not %r" % (point,))
 
 
 def animatic_render(request: AnimaticRequest, *, progress: Progress | None = None) -> AnimaticOutput:
@@ -190,9 +203,31 @@ def _upright(photo: Image.Image) -> Image.Image:
     return ImageOps.exif_transpose(photo).convert("RGB")
 
 
-def _cover(photo: Image.Image, width: int, height: int) -> Image.Image:
-    """Return the photo scaled to cover ``width`` × ``height`` and cropped to it, keeping the upper part (faces)."""
-    return ImageOps.fit(photo, (width, height), method=Image.Resampling.LANCZOS, centering=(0.5, 0.3))
+def _cover(
+    photo: Image.Image, width: int, height: int, focus: tuple[float, float] | None = None
+) -> tuple[Image.Image, tuple[float, float]]:
+    """Return the photo scaled to cover ``width`` × ``height`` and cropped to it, and where ``focus``
+    landed in the crop (pixels).
+
+    The crop is centred on ``focus`` (fractions of the photo's size: a face's centre) as far as the
+    photo allows; without it, the upper part is kept, where faces sit in most portraits.
+    """
+    scale = max(width / photo.width, height / photo.height)
+    scaled_width, scaled_height = photo.width * scale, photo.height * scale
+    if focus is None:
+        centering = _DEFAULT_CENTERING
+    else:
+
+        def fraction(at: float, scaled: float, size: int) -> float:
+            slack = scaled - size
+            return min(max((at * scaled - size / 2) / slack, 0.0), 1.0) if slack > 0 else 0.5
+
+        centering = (fraction(focus[0], scaled_width, width), fraction(focus[1], scaled_height, height))
+    image = ImageOps.fit(photo, (width, height), method=Image.Resampling.LANCZOS, centering=centering)
+    left = centering[0] * max(scaled_width - width, 0.0)
+    top = centering[1] * max(scaled_height - height, 0.0)
+    point = focus or (0.5, 0.5)
+    return image, (point[0] * scaled_width - left, point[1] * scaled_height - top)
 
 
 @dataclass(frozen=True)
@@ -212,21 +247,38 @@ class _KenBurns:
         return self.source.transform(size, Image.Transform.EXTENT, box, resample=Image.Resampling.BILINEAR)
 
 
-def _ken_burns(photo: Image.Image, width: int, height: int, frames: int, rng: random.Random) -> _KenBurns:
-    """Plan a pan and zoom over ``photo`` for ``frames`` frames, chosen by ``rng``."""
-    source = _cover(photo, round(width * _OVERSCAN), round(height * _OVERSCAN))
+def _ken_burns(
+    photo: Image.Image,
+    width: int,
+    height: int,
+    frames: int,
+    rng: random.Random,
+    focus: tuple[float, float] | None = None,
+) -> _KenBurns:
+    """Plan a pan and zoom over ``photo`` for ``frames`` frames, chosen by ``rng``, keeping ``focus`` in view."""
+    source, (focus_x, focus_y) = _cover(photo, round(width * _OVERSCAN), round(height * _OVERSCAN), focus)
     # The widest box keeps a small margin, so that the pan has room to move at either end.
     wide, tight = 0.94, 1.0 / rng.uniform(1.12, 1.25)
 
     def box(scale: float) -> tuple[float, float, float, float]:
         box_width, box_height = source.width * scale, source.height * scale
-        x = rng.uniform(0, source.width - box_width)
-        # Faces sit high in portraits, so the box stays in the upper part of the vertical slack.
-        y = rng.uniform(0, (source.height - box_height) * 0.6)
+        if focus is None:
+            x = rng.uniform(0, source.width - box_width)
+            # Faces sit high in portraits, so the box stays in the upper part of the vertical slack.
+            y = rng.uniform(0, (source.height - box_height) * 0.6)
+        else:  # drift a little around the face, never losing it
+            x = focus_x - box_width / 2 + rng.uniform(-0.08, 0.08) * box_width
+            y = focus_y - box_height / 2 + rng.uniform(-0.08, 0.08) * box_height
+            x = min(max(x, 0.0), source.width - box_width)
+            y = min(max(y, 0.0), source.height - box_height)
         return (x, y, x + box_width, y + box_height)
 
     scales = (wide, tight) if rng.random() < 0.5 else (tight, wide)
     return _KenBurns(source=source, start=box(scales[0]), end=box(scales[1]), frames=frames)
+
+
+def _focus_points(request: AnimaticRequest, photos: Sequence[Image.Image]) -> list[tuple[float, float] | None]:
+    return list(request.focus) if request.focus else [None] * len(photos)
 
 
 # --- video ----------------------------------------------------------------------------------------
@@ -255,8 +307,8 @@ def _plan(request: AnimaticRequest, photos: Sequence[Image.Image]) -> tuple[list
         return title
 
     segments = [_Segment(frames=title_frames, draw=draw_title)]
-    for photo in photos:
-        move = _ken_burns(photo, request.width, request.height, per_photo, rng)
+    for photo, focus in zip(photos, _focus_points(request, photos), strict=True):
+        move = _ken_burns(photo, request.width, request.height, per_photo, rng, focus)
         segments.append(_Segment(frames=per_photo, draw=lambda index, move=move: move.frame(index, size)))
     fade = min(max(1, request.fps // 2), per_photo // 3) if photos else 0
     return segments, fade
@@ -346,10 +398,10 @@ def _render_image(request: AnimaticRequest, photos: Sequence[Image.Image], progr
         rows = math.ceil(count / columns)
         cell_width = max(1, area_width // columns - gap)
         cell_height = max(1, area_height // rows - gap)
-        for position, photo in enumerate(photos):
+        for position, (photo, focus) in enumerate(zip(photos, _focus_points(request, photos), strict=True)):
             row, column = divmod(position, columns)
             board.paste(
-                _cover(photo, cell_width, cell_height),
+                _cover(photo, cell_width, cell_height, focus)[0],
                 (gap + column * (cell_width + gap), gap + row * (cell_height + gap)),
             )
         _draw_text_block(board, (0, height - band, width, height), request.prompt, max(10, band // 4))

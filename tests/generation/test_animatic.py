@@ -123,9 +123,35 @@ def test_without_photos_the_video_is_the_title_card() -> None:
         ({"fps": 0}, "fps must be an integer between 1 and 60"),
         ({"seconds_per_photo": 0}, "seconds_per_photo must be above 0"),
         ({"kind": "audio"}, "kind must be 'image' or 'video'"),
+        ({"focus": [(0.5, 0.5), None]}, "one focus point"),
+        ({"photos": [Image.new("RGB", (8, 8))], "focus": [(1.5, 0.5)]}, "two fractions between 0 and 1"),
     ],
 )
 def test_bad_requests_are_refused(changes: dict[str, object], message: str) -> None:
     fields: dict[str, object] = {"prompt": PROMPT, "kind": "video", "width": WIDTH, "height": HEIGHT} | changes
     with pytest.raises(ValueError, match=message):
         animatic_render(AnimaticRequest(**fields))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("kind", ["video", "image"])
+def test_the_face_stays_in_frame_when_its_centre_is_given(kind: str) -> None:
+    """A tall portrait whose face sits above the default crop: the enrolled face's centre keeps it in view."""
+    from consent.faces import get_engine
+    from generation.scan import sample_video_frames
+
+    engine = get_engine()
+    photo = photo_image("kit_harington/johnsnow_test1.jpg")
+    [face] = engine.analyze(photo)
+    centre = (face.box.x + face.box.width / 2) / photo.width, (face.box.y + face.box.height / 2) / photo.height
+
+    def faces_seen(focus: list) -> list[int]:
+        output = animatic_render(AnimaticRequest(prompt=PROMPT, kind=kind, photos=[photo], focus=focus, seed=1))
+        if kind == "image":
+            return [len(engine.analyze(Image.open(io.BytesIO(output.data)).convert("RGB")))]
+        frames = sample_video_frames(output.data, every_seconds=0.5)
+        return [len(engine.analyze(frame.image)) for frame in frames if (frame.time or 0) >= 2.0]  # the photo
+
+    with_focus, without = faces_seen([centre]), faces_seen([])
+
+    assert with_focus and all(count == 1 for count in with_focus)
+    assert without.count(1) < len(without)  # the default crop (upper third) cuts this face off
