@@ -647,6 +647,7 @@ def generation_after_consent_answer(request_id: Any) -> None:
             prompt=generation.prompt,
             use=generation.use,
             cameos=generation.cameos,
+            media=_stored_reference(generation),
             kind=Decision.Kind.GENERATION,
         )
         with transaction.atomic():
@@ -662,6 +663,15 @@ def generation_after_consent_answer(request_id: Any) -> None:
             elif verdict == Verdict.BLOCK:
                 locked.status, locked.finished_at = Status.BLOCKED, timezone.now()
             locked.save()
+
+
+def _stored_reference(generation: Generation) -> list[MediaInput]:
+    """The reference image kept with a request, for a second pass through the gate."""
+    from consent import crypto
+
+    if not generation.reference_path:
+        return []
+    return [MediaInput(name="reference", data=crypto.read_encrypted_file(generation.reference_path))]
 
 
 def generation_expire_waiting() -> int:

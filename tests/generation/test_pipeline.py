@@ -12,7 +12,8 @@ from generation import services
 from generation.models import Generation
 from generation.provenance.c2pa_manifest import c2pa_read
 from generation.provenance.watermark import watermark_read
-from tests.consent.faces import photo_image
+from moderation.gate import MediaInput
+from tests.consent.faces import photo_bytes, photo_image
 from tests.moderation.conftest import registry  # noqa: F401 - the fixture
 
 Status = Generation.Status
@@ -192,9 +193,14 @@ def test_a_request_waiting_for_consent_goes_on_when_the_rights_holder_says_yes(
         actor=registry.kit_owner, likeness=registry.kit, audience="everyone", uses=["personal"], per_use_approval=True
     )
     generation = services.generation_request(
-        requester=registry.creator, prompt="a portrait", kind="image", use="personal", cameos=[str(registry.kit.pk)]
+        requester=registry.creator,
+        prompt="a portrait",
+        kind="image",
+        use="personal",
+        cameos=[str(registry.kit.pk)],
+        reference=MediaInput(name="kit.jpg", data=photo_bytes("kit_harington/johnsnow_test1.jpg")),
     )
-    assert generation.status == Status.AWAITING_CONSENT
+    assert generation.status == Status.AWAITING_CONSENT and generation.reference_path
     request = ConsentRequest.objects.get(requester=registry.creator, likeness=registry.kit)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -202,6 +208,9 @@ def test_a_request_waiting_for_consent_goes_on_when_the_rights_holder_says_yes(
 
     generation.refresh_from_db()
     assert generation.status == Status.QUEUED and generation.pre_decision.verdict == "allow"
+    # The second pass through the gate saw the reference again.
+    [faces] = [item["faces"] for item in generation.pre_decision.media if "faces" in item]
+    assert [face["best"]["likeness_id"] for face in faces] == [str(registry.kit.pk)]
 
 
 @pytest.mark.django_db
