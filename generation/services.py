@@ -252,7 +252,6 @@ def _set_progress(generation_id: Any, step: int, total: int) -> None:
 def generation_generate(*, generation_id: str) -> Generation | None:
     """Generate the output of a queued request, then hand it to the scan (idempotent)."""
     from consent import crypto
-    from generation.backends.animatic import AnimaticRequest, animatic_render
 
     with transaction.atomic():
         generation = Generation.objects.select_for_update().get(pk=generation_id)
@@ -273,23 +272,8 @@ def generation_generate(*, generation_id: str) -> Generation | None:
             last["step"] = step
             _set_progress(generation.pk, step, total)
 
-    if generation.backend == "diffusers":
-        data, content_type, model = _diffusers_render(generation, progress)
-    else:
-        reference = _reference_image(generation)
-        cameos = _cameo_photos_with_focus(generation)
-        if reference is not None:
-            cameos.insert(0, (reference, _reference_focus(generation, reference)))
-        request = AnimaticRequest(
-            prompt=_model_prompt(generation),
-            kind=generation.kind,
-            photos=[image for image, _ in cameos],
-            focus=[focus for _, focus in cameos],
-            seed=generation.seed,
-            **{name: value for name, value in _size(generation).items() if value},
-        )
-        output = animatic_render(request, progress=progress)
-        data, content_type, model = output.data, output.content_type, ANIMATIC_MODEL
+    render = _diffusers_render if generation.backend == "diffusers" else _animatic_render
+    data, content_type, model = render(generation, progress)
     path = crypto.store_encrypted_file(data, folder=OUTPUT_FOLDER)
     with transaction.atomic():
         generation = Generation.objects.select_for_update().get(pk=generation_id)
@@ -303,6 +287,26 @@ def generation_generate(*, generation_id: str) -> Generation | None:
 
         transaction.on_commit(lambda: generation_scan_task.apply_async(args=[str(generation.pk)], queue="scanning"))
     return generation
+
+
+def _animatic_render(generation: Generation, progress: Any) -> tuple[bytes, str, str]:
+    """Compose the storyboard from the reference and the cameo photos, each framed on its face."""
+    from generation.backends.animatic import AnimaticRequest, animatic_render
+
+    reference = _reference_image(generation)
+    photos = _cameo_photos_with_focus(generation)
+    if reference is not None:
+        photos.insert(0, (reference, _reference_focus(generation, reference)))
+    request = AnimaticRequest(
+        prompt=_model_prompt(generation),
+        kind=generation.kind,
+        photos=[image for image, _ in photos],
+        focus=[focus for _, focus in photos],
+        seed=generation.seed,
+        **{name: value for name, value in _size(generation).items() if value},
+    )
+    output = animatic_render(request, progress=progress)
+    return output.data, output.content_type, ANIMATIC_MODEL
 
 
 def _diffusers_render(generation: Generation, progress: Any) -> tuple[bytes, str, str]:
