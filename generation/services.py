@@ -41,8 +41,8 @@ BACKENDS = ("animatic", "diffusers")
 
 def _request_shape(
     *, kind: str, backend: str, steps: int | None, width: int | None, height: int | None, frames: int | None
-) -> None:
-    """Raise ValidationError (by field) when the shape asked for is outside the configured limits."""
+) -> dict[str, list[str]]:
+    """Return the errors (by field) of a shape outside the configured limits."""
     errors: dict[str, list[str]] = {}
     if backend not in BACKENDS:
         errors["backend"] = ["Choose one of: %s." % ", ".join(BACKENDS)]
@@ -60,22 +60,20 @@ def _request_shape(
             errors["frames"] = ["Only a video has frames."]
         elif not 1 <= frames <= settings.SIGILLO_GENERATION_MAX_FRAMES:
             errors["frames"] = ["Between 1 and %d frames." % settings.SIGILLO_GENERATION_MAX_FRAMES]
-    if errors:
-        raise ValidationError(errors)
+    return errors
 
 
-def _reference_check(reference: MediaInput) -> None:
-    """Raise ValidationError unless the reference is a still image Sigillo can read (nothing is stored)."""
+def _reference_problem(reference: MediaInput) -> str | None:
+    """Say why the reference is not a still image Sigillo can read (JPEG, PNG, WebP…), or return None."""
     from consent.faces.base import ImageRejected, load_image
 
     if len(reference.data) > settings.SIGILLO_UPLOAD_MAX_BYTES:
-        raise ValidationError({"reference": ["The file is larger than the upload limit."]})
+        return "The file is larger than the upload limit."
     try:
         load_image(reference.data)
     except ImageRejected as error:
-        raise ValidationError(
-            {"reference": ["%s (a reference is a JPEG, PNG or WebP photo)." % error.message]}
-        ) from None
+        return error.message
+    return None
 
 
 def generation_request(
@@ -104,17 +102,17 @@ def generation_request(
     from consent.handles import mentions_expand, mentions_resolve
 
     backend = backend or settings.SIGILLO_GENERATION_BACKEND
-    _request_shape(kind=kind, backend=backend, steps=steps, width=width, height=height, frames=frames)
+    errors = _request_shape(kind=kind, backend=backend, steps=steps, width=width, height=height, frames=frames)
     mentioned, unknown = mentions_resolve(prompt)
     if unknown:
-        raise ValidationError(
-            {"prompt": ["Nobody is registered as %s." % ", ".join("@" + handle for handle in unknown)]}
-        )
+        errors["prompt"] = ["Nobody is registered as %s." % ", ".join("@" + handle for handle in unknown)]
     cameos = list(dict.fromkeys([*(str(cameo) for cameo in cameos), *(str(likeness.pk) for likeness in mentioned)]))
     if len(cameos) > MAX_CAMEOS:
-        raise ValidationError({"cameos": ["At most %d people in one request." % MAX_CAMEOS]})
-    if reference is not None:
-        _reference_check(reference)
+        errors["cameos"] = ["At most %d people in one request." % MAX_CAMEOS]
+    if reference is not None and (problem := _reference_problem(reference)):
+        errors["reference"] = [problem]
+    if errors:
+        raise ValidationError(errors)  # every problem at once, before anything is stored
     decision = gate_check(
         requester=requester,
         prompt=prompt,

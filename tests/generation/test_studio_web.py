@@ -54,6 +54,23 @@ def test_bad_input_is_refused_with_errors_and_nothing_is_created(client, registr
     )
     assert response.status_code == 400  # not a cameo this user may pick
     assert 'data-testid="error-cameos"' in response.content.decode()
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    response = client.post(
+        "/studio/",
+        {
+            "prompt": "@nobody_at_all in a garden",
+            "kind": "image",
+            "use": "personal",
+            "reference": SimpleUploadedFile("notes.png", b"not pixels at all"),
+        },
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert 'data-testid="error-reference"' in page and "not a readable image" in page
+    assert "@nobody_at_all in a garden</textarea>" in page  # what was typed is kept
+    response = client.post("/studio/", {"prompt": "@nobody_at_all in a garden", "kind": "image", "use": "personal"})
+    assert "Nobody is registered as @nobody_at_all." in response.content.decode()
     assert not Generation.objects.exists()
 
 
