@@ -433,6 +433,7 @@ def likeness_erase(*, actor: User, likeness: Likeness, keep_name: bool = False) 
     locked.do_not_generate = keep_name
     if not keep_name:
         locked.display_name = "(erased)"
+        locked.handle = None  # made from the name: it goes with it
         locked.aliases = []
         locked.descriptors = []
     locked.save()

@@ -325,6 +325,8 @@ def test_a_person_who_registers_later_finds_the_releases_that_showed_them(
     consent_services.likeness_erase(actor=alex_owner, likeness=alex)
 
     face.refresh_from_db()
+    alex.refresh_from_db()
+    assert alex.handle is None  # the handle was made from the name, which is gone
     assert face.embedding is None  # erasure takes the face data of releases too; the record stays
     assert str(face.generation_id) == generation_id
 
