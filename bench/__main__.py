@@ -18,6 +18,7 @@ BENCHMARKS = {
     "prompt_names": "bench.prompt_names",
     "gate": "bench.gate",
     "scan": "bench.scan",
+    "release": "bench.release",
 }
 
 
