@@ -1,5 +1,7 @@
 """Celery tasks of generation: thin, by id, idempotent (each service checks the status it expects)."""
 
+from collections.abc import Callable
+
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -15,32 +17,29 @@ from generation import services
     time_limit=settings.SIGILLO_GENERATION_TIME_LIMIT + 60,
 )
 def generation_generate_task(generation_id: str) -> None:
-    try:
-        services.generation_generate(generation_id=generation_id)
-    except SoftTimeLimitExceeded:
-        services.generation_fail(generation_id=generation_id, reason="Generation took longer than its time limit.")
-        raise
-    except Exception as error:
-        services.generation_fail(generation_id=generation_id, reason="Generation failed: %s" % type(error).__name__)
-        raise
+    _run_or_fail(services.generation_generate, generation_id, "Generation")
 
 
 @shared_task(name="generation.scan", acks_late=True, reject_on_worker_lost=True, soft_time_limit=600, time_limit=660)
 def generation_scan_task(generation_id: str) -> None:
-    try:
-        services.generation_scan(generation_id=generation_id)
-    except Exception as error:
-        services.generation_fail(generation_id=generation_id, reason="Release failed: %s" % type(error).__name__)
-        raise
+    _run_or_fail(services.generation_scan, generation_id, "Release")
 
 
 @shared_task(name="generation.release", acks_late=True, reject_on_worker_lost=True, soft_time_limit=600, time_limit=660)
 def generation_release_task(generation_id: str) -> None:
     """Release an output a moderator approved."""
+    _run_or_fail(services.generation_release, generation_id, "Release")
+
+
+def _run_or_fail(step: Callable[..., object], generation_id: str, what: str) -> None:
+    """Run one step; if it raises, mark the job failed with the reason (never left running) and re-raise."""
     try:
-        services.generation_release(generation_id=generation_id)
+        step(generation_id=generation_id)
+    except SoftTimeLimitExceeded:
+        services.generation_fail(generation_id=generation_id, reason="%s took longer than its time limit." % what)
+        raise
     except Exception as error:
-        services.generation_fail(generation_id=generation_id, reason="Release failed: %s" % type(error).__name__)
+        services.generation_fail(generation_id=generation_id, reason="%s failed: %s" % (what, type(error).__name__))
         raise
 
 
