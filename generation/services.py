@@ -235,10 +235,6 @@ def _reference_focus(generation: Generation, image: Image.Image) -> tuple[float,
     return _box_centre(boxes[0], image) if boxes else None
 
 
-def _size(generation: Generation) -> dict[str, int | None]:
-    return {"width": generation.width, "height": generation.height}
-
-
 def _model_prompt(generation: Generation) -> str:
     return generation.model_prompt or generation.prompt
 
@@ -295,13 +291,14 @@ def _animatic_render(generation: Generation, progress: Any) -> tuple[bytes, str,
     photos = _cameo_photos_with_focus(generation)
     if reference is not None:
         photos.insert(0, (reference, _reference_focus(generation, reference)))
+    size = {"width": generation.width, "height": generation.height}
     request = AnimaticRequest(
         prompt=_model_prompt(generation),
         kind=generation.kind,
         photos=[image for image, _ in photos],
         focus=[focus for _, focus in photos],
         seed=generation.seed,
-        **{name: value for name, value in _size(generation).items() if value},
+        **{name: value for name, value in size.items() if value},  # else the animatic's default
     )
     output = animatic_render(request, progress=progress)
     return output.data, output.content_type, ANIMATIC_MODEL
@@ -414,22 +411,14 @@ def generation_scan(*, generation_id: str) -> Generation | None:
 
 def _output_evidence(decision: Decision, frames: list[Any], reasons: list[dict]) -> list[dict[str, Any]]:
     """Keep, encrypted, the output frames a moderator must see: those the reasons point at, else a few."""
-    from consent import crypto
+    from moderation.gate import evidence_store
 
     wanted = {reason.get("frame") for reason in reasons if reason.get("frame") is not None}
     numbered = [(frame.index if frame.index is not None else position, frame) for position, frame in enumerate(frames)]
     chosen = [(number, frame) for number, frame in numbered if number in wanted]
     if not chosen and numbered:  # nothing pointed at (the scan could not run): the first, middle and last
         chosen = [numbered[i] for i in sorted({0, len(numbered) // 2, len(numbered) - 1})]
-    stored = []
-    for number, frame in chosen[:12]:
-        buffer = io.BytesIO()
-        frame.image.save(buffer, format="PNG")
-        path = crypto.store_encrypted_file(buffer.getvalue(), folder="evidence/%s" % decision.pk)
-        stored.append(
-            {"file": None, "frame": number, "path": path, "width": frame.image.width, "height": frame.image.height}
-        )
-    return stored
+    return evidence_store(decision, {(None, number): frame.image for number, frame in chosen[:12]})
 
 
 def _allowed_in_output(generation: Generation) -> tuple[set[str], set[str]]:

@@ -323,12 +323,18 @@ def _record(decision: Decision, state: GateState) -> Decision:
 
 def _store_evidence(decision: Decision, state: GateState) -> list[dict[str, Any]]:
     """Keep the images (and video frames) a moderator must see, encrypted, for the review."""
+    return evidence_store(decision, state.frames)
+
+
+def evidence_store(decision: Decision, frames: dict[tuple[Any, Any], Any]) -> list[dict[str, Any]]:
+    """Store each image of ``frames`` ((file position, frame number) → image) encrypted as PNG, as
+    evidence of ``decision``; return the entries a review shows (``moderation.selectors.decision_evidence``)."""
     import io
 
     from consent import crypto
 
     stored = []
-    for (position, frame), image in state.frames.items():
+    for (position, frame), image in frames.items():
         buffer = io.BytesIO()
         image.save(buffer, format="PNG")
         path = crypto.store_encrypted_file(buffer.getvalue(), folder="evidence/%s" % decision.pk)
