@@ -22,10 +22,11 @@ install: $(STAMP)
 run: install
 	bash scripts/run.sh
 
+# The suite twice: PostgreSQL + Redis, then the embedded default (SQLite + filesystem broker).
 test: install
 	bash scripts/ensure-chromium.sh
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest $(PYTEST_ARGS)
+	bash scripts/test.sh $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

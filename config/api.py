@@ -111,3 +111,37 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         body = {"code": ApiErrorCode.ERROR.value, "message": str(exc)}
     response.data = {"error": body}
     return response
+
+
+#: What an error answer says when Django itself (not a DRF view) produced it.
+_PLAIN_ERRORS = {
+    400: (ApiErrorCode.INVALID, "The request could not be understood."),
+    403: (ApiErrorCode.PERMISSION_DENIED, "You do not have permission to perform this action."),
+    404: (ApiErrorCode.NOT_FOUND, "Not found."),
+    405: (ApiErrorCode.METHOD_NOT_ALLOWED, "Method not allowed."),
+}
+_SERVER_ERROR = (ApiErrorCode.ERROR, "Something went wrong on our side; it was logged. Please try again later.")
+
+
+class ApiErrorMiddleware:
+    """Answer every error under ``/api/`` in the one JSON shape, whatever the settings say.
+
+    DRF renders its own errors through :func:`exception_handler`; this catches what Django
+    renders instead: an unknown URL, an exception a view did not handle, a rejected host or
+    an oversized body. With ``DEBUG`` on, Django would answer those with its HTML debug page,
+    which shows the settings and environment to whoever called the API.
+    """
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: Any) -> Any:
+        response = self.get_response(request)
+        if response.status_code < 400 or not request.path.startswith("/api/") or isinstance(response, Response):
+            return response
+        from django.http import JsonResponse
+
+        code, message = _PLAIN_ERRORS.get(response.status_code, _SERVER_ERROR)
+        if response.status_code < 500 and response.status_code not in _PLAIN_ERRORS:
+            code, message = ApiErrorCode.INVALID, "The request could not be handled."
+        return JsonResponse({"error": {"code": code.value, "message": message}}, status=response.status_code)

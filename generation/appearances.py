@@ -83,15 +83,11 @@ def likeness_appearances(likeness: Likeness) -> list[dict[str, Any]]:
     generation (blocked at the gate, for example) are listed too.
     """
     key = str(likeness.pk)
-    decisions = Decision.objects.filter(
-        Q(cameos__contains=[key]) | Q(reasons__contains=[{"likeness_id": key}])
-    ).select_related("requester")
+    decisions = Decision.objects.filter(likenesses=likeness).select_related("requester")
+    # A generation's cameos are its first decision's, so that decision's link covers them.
     generations = (
         Generation.objects.filter(
-            Q(cameos__contains=[key])
-            | Q(released_faces__likeness=likeness)
-            | Q(pre_decision__in=decisions)
-            | Q(output_decision__in=decisions)
+            Q(released_faces__likeness=likeness) | Q(pre_decision__in=decisions) | Q(output_decision__in=decisions)
         )
         .distinct()
         .select_related("requester", "pre_decision", "output_decision")

@@ -20,7 +20,7 @@ from PIL import Image
 
 from accounts.models import User
 from generation.models import Generation, ReleasedFace
-from moderation.gate import MediaInput, gate_check
+from moderation.gate import MediaInput, decision_subjects_set, gate_check
 from moderation.models import Decision
 from moderation.reasons import Verdict
 
@@ -393,6 +393,7 @@ def generation_scan(*, generation_id: str) -> Generation | None:
             media=[{"faces": faces}],
             decided_at=timezone.now(),
         )
+        decision_subjects_set(decision=decision)
         generation.output_decision = decision
         if verdict == Verdict.BLOCK:
             generation.status, generation.finished_at = Status.BLOCKED, timezone.now()

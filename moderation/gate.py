@@ -302,6 +302,7 @@ def _record(decision: Decision, state: GateState) -> Decision:
         locked.state = Decision.State.DONE
         locked.decided_at = timezone.now()
         locked.save()
+        decision_subjects_set(decision=locked)
         if state.receipts:
             locked.receipts.set(state.receipts)
         if verdict == Verdict.REVIEW:
@@ -319,6 +320,22 @@ def _record(decision: Decision, state: GateState) -> Decision:
             },
         )
     return locked
+
+
+def decision_subjects_set(*, decision: Decision) -> None:
+    """Record which registered likenesses ``decision`` is about: its cameos and every one its reasons name."""
+    import uuid
+
+    from consent.models import Likeness
+
+    named = [*decision.cameos, *(reason.get("likeness_id") for reason in decision.reasons)]
+    ids = set()
+    for value in named:
+        try:
+            ids.add(uuid.UUID(str(value)))
+        except ValueError:
+            continue  # not an id (None, or a cameo the request named wrongly): nobody to link
+    decision.likenesses.set(Likeness.objects.filter(pk__in=ids))
 
 
 def _store_evidence(decision: Decision, state: GateState) -> list[dict[str, Any]]:
@@ -404,6 +421,7 @@ def gate_check(
         use=use,
         cameos=[str(cameo) for cameo in cameos or []],
     )
+    decision_subjects_set(decision=decision)
     media = media or []
     if settings.SIGILLO_GATE_EXECUTION == "inline":
         try:

@@ -34,6 +34,10 @@ class Decision(models.Model):
     prompt = models.TextField(blank=True)
     use = models.CharField(max_length=16, blank=True)
     cameos = models.JSONField(default=list, blank=True)
+    #: Every registered likeness the decision is about: its cameos and those its reasons name.
+    #: A relation, not a lookup in the JSON above, so "where was this face used" is one indexed
+    #: query on every database (SQLite has no JSON containment); kept by ``decision_subjects_set``.
+    likenesses = models.ManyToManyField("consent.Likeness", blank=True, related_name="decisions")
     media = models.JSONField(default=list, blank=True)  # per file: name, kind, size, sha256, frames, faces
     #: After a moderator's review: the verdict that now holds.
     final_verdict = models.CharField(max_length=8, blank=True)

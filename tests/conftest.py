@@ -34,7 +34,9 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     db = settings.DATABASES["default"]
     where = db.get("HOST") or db.get("TEST", {}).get("NAME") or db["NAME"]
     port = db.get("PORT") or ""
+    install = getattr(settings, "SIGILLO_TEST_INSTALL", "") or "not named (the reachable services)"
     return [
+        "sigillo install: %s" % install,
         "sigillo database: %s (%s%s)" % (connection.vendor, where, ":%s" % port if port else ""),
         "sigillo broker: %s" % _redact(settings.CELERY_BROKER_URL),
         "sigillo result backend: %s" % _redact(settings.CELERY_RESULT_BACKEND),

@@ -48,6 +48,25 @@ if CELERY_BROKER_URL.startswith("filesystem://"):  # noqa: F405
     CELERY_BROKER_TRANSPORT_OPTIONS["store_processed"] = False
     CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default="file://" + str(VAR_DIR / "test-results"))
 
+#: Which install this run exercises (`make test` runs both, one after the other). Named, it must be
+#: what the run really uses: a production run never falls back to SQLite without saying so.
+SIGILLO_TEST_INSTALL = env("SIGILLO_TEST_INSTALL", default="")
+_INSTALLS = {
+    "production": ("django.db.backends.postgresql", ("redis://", "rediss://")),
+    "embedded": ("django.db.backends.sqlite3", ("filesystem://",)),
+}
+if SIGILLO_TEST_INSTALL:
+    from django.core.exceptions import ImproperlyConfigured
+
+    if SIGILLO_TEST_INSTALL not in _INSTALLS:
+        raise ImproperlyConfigured("SIGILLO_TEST_INSTALL is production or embedded, not %r" % SIGILLO_TEST_INSTALL)
+    _engine, _brokers = _INSTALLS[SIGILLO_TEST_INSTALL]
+    if DATABASES["default"]["ENGINE"] != _engine or not CELERY_BROKER_URL.startswith(_brokers):  # noqa: F405
+        raise ImproperlyConfigured(
+            "The %s test run needs %s and a %s broker; DATABASE_URL and CELERY_BROKER_URL say otherwise"
+            % (SIGILLO_TEST_INSTALL, _engine.rsplit(".", 1)[-1], " or ".join(_brokers))
+        )
+
 STATIC_ROOT = VAR_DIR / "test-static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 

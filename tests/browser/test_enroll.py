@@ -9,7 +9,7 @@ from consent.models import Face, Likeness, LikenessStatus
 from tests.conftest import sign_in
 from tests.consent.faces import FACES_DIR
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser, pytest.mark.once]
 
 DETAIL_URL = re.compile(r"/likenesses/[0-9a-f-]{36}/$")
 

@@ -5,7 +5,7 @@ import pytest
 from accounts.roles import Role
 from tests.conftest import sign_in
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser, pytest.mark.once]
 
 
 def test_moderator_signs_in_and_sees_moderation_navigation(page, make_user):

@@ -11,7 +11,7 @@ from tests.browser.test_enroll import relative_box
 from tests.conftest import sign_in
 from tests.consent.faces import photo_bytes
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser, pytest.mark.once]
 
 FLAG_URL = re.compile(r"/moderation/flags/[0-9a-f-]{36}/$")
 QUEUE_URL = re.compile(r"/moderation/$")

@@ -8,7 +8,7 @@ from generation.models import Generation
 from tests.conftest import sign_in
 from tests.consent.faces import photo_path
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser, pytest.mark.worker]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser, pytest.mark.worker, pytest.mark.once]
 
 DETAIL_URL = re.compile(r"/studio/generations/[0-9a-f-]{36}/$")
 

@@ -10,7 +10,7 @@ from generation import services
 from generation.models import Generation
 from tests.moderation.conftest import registry  # noqa: F401 - the fixture
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker, pytest.mark.once]
 
 
 def test_a_job_whose_worker_dies_is_redelivered_and_released_once(registry, start_worker, settings):  # noqa: F811

@@ -1,22 +1,28 @@
 """`make run`'s script on the embedded defaults: SQLite, the filesystem broker, a real worker.
 
 Starts scripts/run.sh in a fresh state folder, checks the home page, the schema and a green
-/healthz (a ping task sent by the web process and answered by the worker), then sends Ctrl-C
-and checks that both processes stop.
+/healthz (a ping task sent by the web process and answered by the worker), signs in as every
+demo account and walks every page it can reach over HTTP (none may answer a 5xx), then sends
+Ctrl-C and checks that both processes stop.
 """
 
+import http.cookiejar
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.ops.test_every_page import ROLES, walk
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,7 +41,50 @@ def get(url: str) -> tuple[int, bytes]:
         return error.code, error.read()
 
 
+class HttpClient:
+    """Just enough of Django's test client for ``walk``, over real HTTP with a session cookie."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _NoRedirect()
+        )
+
+    def get(self, path: str) -> "HttpResponse":
+        return self._open(urllib.request.Request(self.base + path))  # noqa: S310 - the local test server
+
+    def sign_in(self, username: str, password: str) -> None:
+        page = self.get("/accounts/login/").content.decode()
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+        data = urllib.parse.urlencode({"username": username, "password": password, "csrfmiddlewaretoken": token})
+        request = urllib.request.Request(  # noqa: S310 - the local test server
+            self.base + "/accounts/login/", data=data.encode(), headers={"Referer": self.base + "/accounts/login/"}
+        )
+        assert self._open(request).status_code == 302, "could not sign in as %s" % username
+
+    def _open(self, request: urllib.request.Request) -> "HttpResponse":
+        try:
+            with self.opener.open(request, timeout=60) as response:
+                return HttpResponse(response.status, dict(response.headers), response.read())
+        except urllib.error.HTTPError as error:
+            return HttpResponse(error.code, dict(error.headers), error.read())
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None  # the walk follows redirects itself, like the test client
+
+
+class HttpResponse:
+    def __init__(self, status: int, headers: dict[str, str], content: bytes) -> None:
+        self.status_code, self.headers, self.content = status, headers, content
+
+    def get(self, name: str, default: str = "") -> str:
+        return self.headers.get(name, default)
+
+
 @pytest.mark.worker
+@pytest.mark.once
 def test_run_script_serves_the_demo_on_embedded_defaults_and_stops_on_ctrl_c(tmp_path):
     port = free_port()
     env = {
@@ -78,6 +127,16 @@ def test_run_script_serves_the_demo_on_embedded_defaults_and_stops_on_ctrl_c(tmp
         status, schema = get(base + "/api/schema/?format=json")
         assert status == 200 and "/api/v1/auth/token/" in json.loads(schema)["paths"]
         assert get(base + "/static/css/sigillo.css")[0] == 200
+
+        # Every demo account, every page it can reach: nothing answers a server error.
+        failures = []
+        for username in ROLES:
+            client = HttpClient(base)
+            client.sign_in(username, "sigillo-demo-2026")
+            pages = walk(client)
+            assert len(pages) >= 5, (username, pages)
+            failures += ["%s: %s answered %d" % (username, path, code) for path, code in pages.items() if code >= 500]
+        assert failures == [], log.read_text(errors="replace")[-5000:]
     finally:
         os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
         try:

@@ -8,6 +8,7 @@ from accounts import services
 from accounts.models import User
 from accounts.roles import Role
 from consent.demo import demo_likenesses_seed
+from generation.demo import demo_activity_seed
 
 #: Demo password shared by every demo account; printed on start by `make run`. Never used outside the demo.
 DEMO_PASSWORD = "sigillo-demo-2026"  # noqa: S105 - a published demo password
@@ -39,6 +40,7 @@ class Command(BaseCommand):
                     operator=True,
                 )
         likenesses = [] if no_likenesses else demo_likenesses_seed()
+        activity = [] if no_likenesses else demo_activity_seed()
         if quiet_table:
             return
         self.stdout.write("Demo accounts (password for all: %s)" % DEMO_PASSWORD)
@@ -47,4 +49,8 @@ class Command(BaseCommand):
         if likenesses:
             self.stdout.write("Demo likenesses:")
             for line in likenesses:
+                self.stdout.write("  " + line)
+        if activity:
+            self.stdout.write("Demo activity:")
+            for line in activity:
                 self.stdout.write("  " + line)
