@@ -23,4 +23,10 @@ urlpatterns = [
     ),
     path("likenesses/<str:likeness_id>/appearances/", apis.AppearancesApi.as_view(), name="api-likeness-appearances"),
     path("likenesses/<str:likeness_id>/revoke/", apis.RevokeApi.as_view(), name="api-likeness-revoke"),
+    path("likenesses/<str:likeness_id>/suspend/", apis.LikenessSuspendApi.as_view(), name="api-likeness-suspend"),
+    path(
+        "likenesses/<str:likeness_id>/lift-suspension/",
+        apis.LikenessLiftSuspensionApi.as_view(),
+        name="api-likeness-lift-suspension",
+    ),
 ]

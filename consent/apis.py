@@ -5,13 +5,13 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, status
+from rest_framework.exceptions import ErrorDetail
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.access import HasRole
-from accounts.apis import as_api_validation_error
 from accounts.roles import Role
 from config.api import ApiError, ApiErrorCode
 from consent import crypto, selectors, services
@@ -24,6 +24,7 @@ from consent.serializers import (
     EraseInputSerializer,
     LikenessCreateInputSerializer,
     LikenessOutputSerializer,
+    LikenessSuspensionInputSerializer,
     LikenessUpdateInputSerializer,
     PhotosInputSerializer,
     ProtectedCreateInputSerializer,
@@ -49,13 +50,26 @@ def enrollment_error(rejected: EnrollmentRejected) -> ApiError:
     )
 
 
+def _validation_error(error: DjangoValidationError) -> exceptions.ValidationError:
+    """Carry a service's ValidationError to the API's error shape, keeping each field error's code
+    (``accounts.apis.as_api_validation_error`` drops them; a refused name says why by its code)."""
+    if not hasattr(error, "error_dict"):
+        return exceptions.ValidationError({"non_field_errors": error.messages})
+    return exceptions.ValidationError(
+        {
+            field: [ErrorDetail(message, code=item.code or "invalid") for item in items for message in item]
+            for field, items in error.error_dict.items()
+        }
+    )
+
+
 def _call(service, *args, **kwargs):  # noqa: ANN001, ANN202 - thin adapter for service errors
     try:
         return service(*args, **kwargs)
     except EnrollmentRejected as rejected:
         raise enrollment_error(rejected) from rejected
     except DjangoValidationError as error:
-        raise as_api_validation_error(error) from error
+        raise _validation_error(error) from error
     except PermissionError as error:
         raise exceptions.PermissionDenied(str(error)) from error
 
@@ -210,6 +224,38 @@ class RevokeApi(APIView):
         likeness = access_likeness_by_id(request.user, likeness_id)
         version = _call(services.consent_revoke, actor=request.user, likeness=likeness)
         return Response(ConsentVersionOutputSerializer(version).data)
+
+
+class LikenessSuspendApi(APIView):
+    """A moderator suspends a likeness (it grants nothing) with a note the person sees."""
+
+    permission_classes = [HasRole(Role.MODERATOR)]
+
+    @extend_schema(request=LikenessSuspensionInputSerializer, responses={200: LikenessOutputSerializer})
+    def post(self, request: Request, likeness_id: str) -> Response:
+        likeness = access_likeness_by_id(request.user, likeness_id)
+        serializer = LikenessSuspensionInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        likeness = _call(
+            services.likeness_suspend, moderator=request.user, likeness=likeness, **serializer.validated_data
+        )
+        return Response(LikenessOutputSerializer(likeness).data)
+
+
+class LikenessLiftSuspensionApi(APIView):
+    """A moderator lifts a suspension, with a note for the audit trail."""
+
+    permission_classes = [HasRole(Role.MODERATOR)]
+
+    @extend_schema(request=LikenessSuspensionInputSerializer, responses={200: LikenessOutputSerializer})
+    def post(self, request: Request, likeness_id: str) -> Response:
+        likeness = access_likeness_by_id(request.user, likeness_id)
+        serializer = LikenessSuspensionInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        likeness = _call(
+            services.likeness_lift_suspension, moderator=request.user, likeness=likeness, **serializer.validated_data
+        )
+        return Response(LikenessOutputSerializer(likeness).data)
 
 
 class ProtectedCreateApi(APIView):

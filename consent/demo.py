@@ -31,7 +31,7 @@ def demo_likenesses_seed() -> list[str]:
         result = services.likeness_enroll(
             owner=rights,
             display_name="Kit Harington",
-            aliases=["Kit"],
+            aliases=["Christopher Harington"],
             descriptors=["the actor who played Jon Snow in Game of Thrones"],
             photos=photos,
         )

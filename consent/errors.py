@@ -1,4 +1,4 @@
-"""Stable codes of the registry: enrollment errors and consent reasons. Tests import these."""
+"""Stable codes of the registry: enrollment errors, refused names and consent reasons. Tests import these."""
 
 from enum import StrEnum
 
@@ -20,10 +20,18 @@ class EnrollmentError(StrEnum):
     ENGINE_UNAVAILABLE = "engine_unavailable"
 
 
+class NameRejection(StrEnum):
+    """Why a name or alias was refused: it would match everyday prompts."""
+
+    TOO_SHORT = "name_too_short"
+    COMMON_WORD = "name_common_word"
+
+
 class ConsentReason(StrEnum):
     ALLOWED = "consent_allows"
     LIKENESS_ERASED = "likeness_erased"
     PROTECTED_ENTRY = "protected_entry"
+    LIKENESS_SUSPENDED = "likeness_suspended"
     LIKENESS_DISPUTED = "likeness_disputed"
     PENDING_VERIFICATION = "likeness_pending_verification"
     ESTATE_UNVERIFIED = "estate_unverified"

@@ -75,6 +75,9 @@ def _status_reasons(likeness: Likeness) -> list[Reason]:
         return [
             Reason(ConsentReason.PROTECTED_ENTRY, "%s is a protected entry: never allowed." % likeness.display_name)
         ]
+    if likeness.suspended_at is not None:
+        # The moderator's note is for the person; creators learn only that nothing is granted.
+        return [Reason(ConsentReason.LIKENESS_SUSPENDED, "A moderator suspended this likeness: it grants nothing.")]
     if likeness.status == LikenessStatus.DISPUTED:
         return [
             Reason(

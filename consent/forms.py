@@ -232,6 +232,8 @@ class LikenessUpdateForm(forms.Form):
             return services.likeness_update(actor=actor, likeness=self.likeness, **changes)
         except ValidationError as error:
             add_service_errors(self, error)
+        except PermissionError as error:
+            self.add_error(None, str(error))
         return None
 
 
@@ -301,6 +303,35 @@ class ConsentForm(forms.Form):
             return services.consent_set(actor=actor, likeness=self.likeness, **self.cleaned_data)
         except ValidationError as error:
             add_service_errors(self, error)
+        except PermissionError as error:
+            self.add_error(None, str(error))
+        return None
+
+
+class SuspensionForm(forms.Form):
+    """A moderator suspends a likeness (the person sees the note) or lifts the suspension."""
+
+    note = forms.CharField(max_length=services.SUSPENSION_NOTE_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args: Any, likeness: Likeness, lift: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.likeness = likeness
+        self.lift = lift
+        if lift:
+            self.fields["note"].label = "Why lift the suspension?"
+            self.fields["note"].help_text = "Kept in the audit trail."
+        else:
+            self.fields["note"].label = "Why suspend it?"
+            self.fields["note"].help_text = "The person sees this note. While suspended, the likeness grants nothing."
+
+    def save(self, *, moderator: User) -> Likeness | None:
+        service = services.likeness_lift_suspension if self.lift else services.likeness_suspend
+        try:
+            return service(moderator=moderator, likeness=self.likeness, note=self.cleaned_data["note"])
+        except ValidationError as error:
+            add_service_errors(self, error)
+        except PermissionError as error:
+            self.add_error(None, str(error))
         return None
 
 
@@ -331,4 +362,6 @@ class EraseForm(forms.Form):
             )
         except ValidationError as error:
             add_service_errors(self, error)
+        except PermissionError as error:
+            self.add_error(None, str(error))
         return None

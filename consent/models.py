@@ -44,6 +44,13 @@ class Likeness(models.Model):
     protected = models.BooleanField(default=False)
     #: After erasure with "keep my name": a name-only "do not generate" entry.
     do_not_generate = models.BooleanField(default=False)
+    #: Set while a moderator has suspended the likeness: it then grants nothing, whatever its consent says.
+    suspended_at = models.DateTimeField(null=True, blank=True)
+    suspended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    #: The moderator's note on the suspension, shown to the person.
+    suspension_note = models.TextField(blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -60,6 +67,10 @@ class Likeness(models.Model):
     @property
     def names(self) -> list[str]:
         return [self.display_name, *self.aliases]
+
+    @property
+    def suspended(self) -> bool:
+        return self.suspended_at is not None
 
 
 class LikenessPhoto(models.Model):

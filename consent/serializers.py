@@ -74,6 +74,10 @@ class ProtectedCreateInputSerializer(serializers.Serializer):
     jurisdiction = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
 
 
+class LikenessSuspensionInputSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=2000, help_text="Why; the person sees the note of a suspension.")
+
+
 class EraseInputSerializer(serializers.Serializer):
     keep_name = serializers.BooleanField(default=False)
 
@@ -123,12 +127,15 @@ class LikenessOutputSerializer(serializers.ModelSerializer):
     photos = serializers.SerializerMethodField()
     consent = serializers.SerializerMethodField()
     faces_enrolled = serializers.SerializerMethodField()
+    #: Suspended by a moderator: grants nothing; ``suspension_note`` says why (who suspended stays with moderators).
+    suspended = serializers.BooleanField(read_only=True)
 
     class Meta:
         model = Likeness
         fields = (
             "id", "display_name", "handle", "aliases", "descriptors", "subject", "date_of_death", "jurisdiction", "status",
             "protected", "do_not_generate", "owner", "created_at", "updated_at", "faces_enrolled", "photos", "consent",
+            "suspended", "suspended_at", "suspension_note",
         )  # fmt: skip
 
     def get_faces_enrolled(self, likeness: Likeness) -> int:

@@ -5,6 +5,7 @@ calls these; each is one transaction that also writes its audit row.
 import csv
 import io
 import logging
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -17,8 +18,9 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.roles import Role
 from consent import crypto
+from consent.access import can_act_for, can_edit_entry
 from consent.enrollment import MESSAGES, AnalyzedPhoto, EnrollmentRejected, PhotoError, PhotoInput, photos_analyze
-from consent.errors import EnrollmentError
+from consent.errors import EnrollmentError, NameRejection
 from consent.faces.base import FaceEngine
 from consent.handles import handle_clean, handle_suggest
 from consent.models import (
@@ -61,6 +63,77 @@ def _clean_names(values: list[str] | None, *, field_name: str, max_items: int = 
     if len(cleaned) > max_items:
         raise ValidationError({field_name: ["At most %d entries." % max_items]})
     return cleaned
+
+
+#: Letters a name or alias needs after normalisation (a wide East Asian character counts as two).
+NAME_MIN_LETTERS = 3
+#: Little words that never tell a person apart (the common-word list holds only words of 3+ letters).
+NAME_FILLER_WORDS = frozenset(
+    "a an and as at be by do for from he her his if in is it me my no of on or our so the to up us we with".split()
+)
+
+
+def _letters(tokens: tuple[str, ...] | list[str]) -> int:
+    return sum(2 if unicodedata.east_asian_width(char) in ("W", "F") else 1 for token in tokens for char in token)
+
+
+def name_problem(name: str) -> ValidationError | None:
+    """Return why ``name`` may not be a registered name or alias, or None if it may.
+
+    A registered name is matched in every prompt: one that is too short or only a common English
+    word ("a", "the", "Rose") would turn everyday prompts into hits on this person. Several words
+    are fine even when each is common ("Will Smith"); one distinctive word of 3 letters is too ("Cher").
+    """
+    from moderation.names import common_words, name_tokens
+
+    # Runs of letters, as the matcher reads them (a "!" stuck to a word would hide it from name_tokens).
+    tokens = name_tokens("".join(char if char.isalpha() else " " for char in name))
+    core = [token for token in tokens if len(token) > 1 and token not in NAME_FILLER_WORDS]
+    short = _letters(tokens) < NAME_MIN_LETTERS or (not core and all(len(token) == 1 for token in tokens))
+    if short or (len(core) == 1 and core[0] not in common_words() and _letters(core) < NAME_MIN_LETTERS):
+        return ValidationError(
+            "“%(name)s” is too short to tell a person apart: a name or alias needs at least %(letters)d letters, "
+            "not counting initials and little words such as “a” or “the”.",
+            code=NameRejection.TOO_SHORT.value,
+            params={"name": name, "letters": NAME_MIN_LETTERS},
+        )
+    if not core or (len(core) == 1 and core[0] in common_words()):
+        return ValidationError(
+            "“%(name)s” is only a common English word: on its own it would match everyday prompts. "
+            "Give a distinctive name, or the full name (first and last name, say).",
+            code=NameRejection.COMMON_WORD.value,
+            params={"name": name},
+        )
+    return None
+
+
+def _clean_person_names(
+    *, display_name: str | None = None, aliases: list[str] | None = None, required: bool = False
+) -> tuple[str | None, list[str] | None]:
+    """Clean a display name and aliases; refuse, per field and together, those that would match everyday prompts.
+
+    ``None`` leaves a field out (an update that does not change it); ``required`` asks for the display name.
+    """
+    errors: dict[str, list[ValidationError]] = {}
+    if display_name is not None or required:
+        display_name = " ".join((display_name or "").split())
+        if not display_name:
+            errors["display_name"] = [ValidationError("Give the person's name.", code="required")]
+        elif len(display_name) > 200:
+            errors["display_name"] = [ValidationError("At most 200 characters.", code="max_length")]
+        elif problem := name_problem(display_name):
+            errors["display_name"] = [problem]
+    if aliases is not None:
+        try:
+            aliases = _clean_names(aliases, field_name="aliases")
+        except ValidationError as error:
+            errors.update(error.error_dict)
+        else:
+            if problems := [problem for alias in aliases if (problem := name_problem(alias))]:
+                errors["aliases"] = problems
+    if errors:
+        raise ValidationError(errors)
+    return display_name, aliases
 
 
 def _write_faces(
@@ -143,11 +216,8 @@ def likeness_enroll(
     A deceased person's entry waits for a moderator to verify the estate's document.
     """
     subject = Subject(subject)
-    aliases = _clean_names(aliases, field_name="aliases")
+    display_name, aliases = _clean_person_names(display_name=display_name, aliases=aliases or [], required=True)
     descriptors = _clean_names(descriptors, field_name="descriptors", max_length=500)
-    display_name = " ".join((display_name or "").split())
-    if not display_name:
-        raise ValidationError({"display_name": ["Give the person's name."]})
     handle = handle_clean(handle) if handle else None
     if subject == Subject.DECEASED:
         if not owner.has_role(Role.ESTATE_REPRESENTATIVE):
@@ -251,6 +321,8 @@ def likeness_add_photos(
     *, actor: User, likeness: Likeness, photos: list[PhotoInput], engine: FaceEngine | None = None
 ) -> int:
     """Add photos to a likeness (protected entries start without any); they must show the same person."""
+    if not can_edit_entry(actor, likeness):
+        raise PermissionError("Only the person, or a moderator for a protected entry, adds photos.")
     engine, analyzed = photos_analyze(photos=photos, engine=engine)
     existing = [
         crypto.decrypt_embedding(face.embedding)
@@ -293,17 +365,21 @@ def likeness_update(
     jurisdiction: str | None = None,
     handle: str | None = None,
 ) -> Likeness:
-    """Change names, aliases, descriptors, jurisdiction or the cameo handle."""
+    """Change names, aliases, descriptors, jurisdiction or the cameo handle.
+
+    The person does it, or a moderator for a protected entry; names that would match everyday
+    prompts are refused.
+    """
+    if not can_edit_entry(actor, likeness):
+        raise PermissionError("Only the person, or their verified estate, changes how they are named.")
     if likeness.status == LikenessStatus.ERASED:
         raise ValidationError("An erased likeness cannot be changed.", code="erased")
     changed: dict[str, Any] = {}
+    display_name, aliases = _clean_person_names(display_name=display_name, aliases=aliases)
     if display_name is not None:
-        display_name = " ".join(display_name.split())
-        if not display_name:
-            raise ValidationError({"display_name": ["Give the person's name."]})
         changed["display_name"] = display_name
     if aliases is not None:
-        changed["aliases"] = _clean_names(aliases, field_name="aliases")
+        changed["aliases"] = aliases
     if descriptors is not None:
         changed["descriptors"] = _clean_names(descriptors, field_name="descriptors", max_length=500)
     if jurisdiction is not None:
@@ -340,6 +416,10 @@ def consent_set(
         raise ValidationError("An erased likeness has no consent to change.", code="erased")
     if locked.protected:
         raise ValidationError("A protected entry never grants consent.", code="protected")
+    if not can_act_for(actor, locked):
+        raise PermissionError(
+            "Only the person, or their verified estate, grants or changes consent; a moderator may suspend the likeness."
+        )
     audience = Audience(audience)
     uses = sorted({Use(use).value for use in uses})
     approved = sorted({int(user_id) for user_id in approved_users or []})
@@ -380,6 +460,10 @@ def consent_set(
 def consent_revoke(*, actor: User, likeness: Likeness) -> ConsentVersion:
     """Revoke all consent now: a new version that allows nothing; the likeness stays protected."""
     locked = Likeness.objects.select_for_update().get(pk=likeness.pk)
+    if not can_act_for(actor, locked):
+        raise PermissionError(
+            "Only the person, or their verified estate, revokes consent; a moderator may suspend the likeness."
+        )
     if locked.status == LikenessStatus.ERASED:
         raise ValidationError("An erased likeness has no consent to revoke.", code="erased")
     previous = consent_current(locked)
@@ -425,9 +509,12 @@ def likeness_erase(*, actor: User, likeness: Likeness, keep_name: bool = False) 
     """Erase every piece of biometric data of a likeness.
 
     With ``keep_name`` a name-only "do not generate" entry stays (enforced on prompts);
-    otherwise the names go too. An audit record keeps the fact that it happened.
+    otherwise the names go too. An audit record keeps the fact that it happened. The person
+    erases (or their verified estate); moderators erase only protected entries.
     """
     locked = Likeness.objects.select_for_update().get(pk=likeness.pk)
+    if not can_edit_entry(actor, locked):
+        raise PermissionError("Only the person, or their verified estate, erases their likeness.")
     erased = _erase_biometrics(locked)
     locked.status = LikenessStatus.ERASED
     locked.do_not_generate = keep_name
@@ -446,7 +533,14 @@ def likeness_erase(*, actor: User, likeness: Likeness, keep_name: bool = False) 
 
 @transaction.atomic
 def dispute_decide(*, moderator: User, flag: Flag, legitimate: bool, note: str = "") -> Likeness:
-    """Decide a dispute: the new likeness is legitimate (becomes active) or not (its face data is erased)."""
+    """Decide a dispute: the new likeness is legitimate (becomes active) or not (its face data is erased).
+
+    Legitimate means a different person who looks alike: that finding is recorded, for each
+    likeness the face matched, as a ``LikenessDistinction`` (the gate then tells the two apart
+    only where a face is clearly one's, see ``consent.matching``).
+    """
+    from moderation.models import LikenessDistinction
+
     if not moderator.has_role(Role.MODERATOR):
         raise PermissionError("Only moderators decide disputes.")
     flag = Flag.objects.select_for_update().get(pk=flag.pk)
@@ -465,6 +559,17 @@ def dispute_decide(*, moderator: User, flag: Flag, legitimate: bool, note: str =
         _erase_biometrics(likeness)
         likeness.status = LikenessStatus.ERASED
         likeness.save(update_fields=["status", "updated_at"])
+    distinct_from = []
+    if legitimate:
+        matched = [match.get("likeness_id") for match in (flag.evidence or {}).get("matches", [])]
+        for other in Likeness.objects.filter(pk__in=[value for value in matched if value]).exclude(pk=likeness.pk):
+            first, second = sorted([likeness.pk, other.pk])
+            LikenessDistinction.objects.get_or_create(
+                likeness_a_id=first,
+                likeness_b_id=second,
+                defaults={"decided_by": moderator, "flag": flag, "note": note},
+            )
+            distinct_from.append(str(other.pk))
     flag.status, flag.decided_by, flag.decided_at = Flag.Status.DECIDED, moderator, timezone.now()
     flag.decision, flag.decision_note = ("legitimate" if legitimate else "rejected"), note
     flag.save()
@@ -472,7 +577,7 @@ def dispute_decide(*, moderator: User, flag: Flag, legitimate: bool, note: str =
         actor=moderator,
         action="dispute.decide",
         target=likeness,
-        data={"flag": str(flag.pk), "legitimate": legitimate, "note": note},
+        data={"flag": str(flag.pk), "legitimate": legitimate, "note": note, "distinct_from": sorted(distinct_from)},
     )
     return likeness
 
@@ -523,17 +628,13 @@ def likeness_register_protected(
     """Register a protected entry (a public figure, say): enforced on prompts, never grants consent."""
     if not moderator.has_role(Role.MODERATOR):
         raise PermissionError("Only moderators register protected entries.")
-    display_name = " ".join((display_name or "").split())
-    if not display_name:
-        raise ValidationError({"display_name": ["Give the person's name."]})
-    if len(display_name) > 200:
-        raise ValidationError({"display_name": ["At most 200 characters."]})
+    display_name, aliases = _clean_person_names(display_name=display_name, aliases=aliases or [], required=True)
     likeness = Likeness.objects.create(
         owner=None,
         created_by=moderator,
         display_name=display_name,
         handle=handle_suggest(display_name),
-        aliases=_clean_names(aliases, field_name="aliases"),
+        aliases=aliases,
         descriptors=_clean_names(descriptors, field_name="descriptors", max_length=500),
         jurisdiction=(jurisdiction or "").strip()[:64],
         subject=Subject(subject),
@@ -544,6 +645,59 @@ def likeness_register_protected(
     ConsentVersion.objects.create(likeness=likeness, number=1, created_by=moderator)
     audit_record(actor=moderator, action="likeness.register_protected", target=likeness, data={"name": display_name})
     return likeness
+
+
+#: Longest moderator note on a suspension.
+SUSPENSION_NOTE_MAX_LENGTH = 2000
+
+
+def _suspension_note(note: str | None) -> str:
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"note": [ValidationError("Write a note: the person sees it.", code="required")]})
+    if len(note) > SUSPENSION_NOTE_MAX_LENGTH:
+        raise ValidationError({"note": ["At most %d characters." % SUSPENSION_NOTE_MAX_LENGTH]})
+    return note
+
+
+@transaction.atomic
+def likeness_suspend(*, moderator: User, likeness: Likeness, note: str) -> Likeness:
+    """Suspend a likeness: it grants nothing until a moderator lifts it; the person sees the note.
+
+    The consent stays as the person set it (a moderator never changes it); lifting restores it.
+    """
+    if not moderator.has_role(Role.MODERATOR):
+        raise PermissionError("Only moderators suspend a likeness.")
+    note = _suspension_note(note)
+    locked = Likeness.objects.select_for_update().get(pk=likeness.pk)
+    if locked.status == LikenessStatus.ERASED:
+        raise ValidationError("An erased likeness grants nothing; there is nothing to suspend.", code="erased")
+    if locked.protected:
+        raise ValidationError("A protected entry never grants anything; there is nothing to suspend.", code="protected")
+    if locked.suspended_at is not None:
+        raise ValidationError("This likeness is already suspended.", code="suspended")
+    locked.suspended_at, locked.suspended_by, locked.suspension_note = timezone.now(), moderator, note
+    locked.save(update_fields=["suspended_at", "suspended_by", "suspension_note", "updated_at"])
+    audit_record(actor=moderator, action="likeness.suspend", target=locked, data={"note": note})
+    return locked
+
+
+@transaction.atomic
+def likeness_lift_suspension(*, moderator: User, likeness: Likeness, note: str) -> Likeness:
+    """Lift a suspension: the consent the person set is in force again."""
+    if not moderator.has_role(Role.MODERATOR):
+        raise PermissionError("Only moderators lift a suspension.")
+    note = _suspension_note(note)
+    locked = Likeness.objects.select_for_update().get(pk=likeness.pk)
+    if locked.suspended_at is None:
+        raise ValidationError("This likeness is not suspended.", code="not_suspended")
+    suspended = {"suspended_at": locked.suspended_at, "suspension_note": locked.suspension_note}
+    locked.suspended_at, locked.suspended_by, locked.suspension_note = None, None, ""
+    locked.save(update_fields=["suspended_at", "suspended_by", "suspension_note", "updated_at"])
+    audit_record(
+        actor=moderator, action="likeness.lift_suspension", target=locked, data={"note": note, "lifted": suspended}
+    )
+    return locked
 
 
 CSV_COLUMNS = ("display_name", "aliases", "descriptors", "jurisdiction")
@@ -594,9 +748,12 @@ def protected_entries_import_csv(*, moderator: User, data: bytes, max_rows: int 
                 errors.append(CsvRowError(line, "display_name has more than 200 characters."))
                 continue
             split = lambda value: [part for part in (value or "").split(";") if part.strip()]  # noqa: E731
-            rows.append(
-                (name, split(row.get("aliases")), split(row.get("descriptors")), (row.get("jurisdiction") or ""))
-            )
+            aliases = split(row.get("aliases"))
+            refused = [problem for value in [name, *aliases] if (problem := name_problem(" ".join(value.split())))]
+            if refused:
+                errors.extend(CsvRowError(line, " ".join(problem.messages)) for problem in refused)
+                continue
+            rows.append((name, aliases, split(row.get("descriptors")), (row.get("jurisdiction") or "")))
     except csv.Error as error:
         errors.append(CsvRowError(reader.line_num, "The file is not valid CSV (%s)." % error))
     if not rows and not errors:
@@ -726,7 +883,9 @@ def consent_request_open(*, likeness: Likeness, requester: User, use: str, promp
 
 @transaction.atomic
 def consent_request_decide(*, actor: User, request: ConsentRequest, approve: bool) -> ConsentRequest:
-    """The rights holder says yes or no to one request."""
+    """The rights holder (or their verified estate) says yes or no to one request; nobody else may."""
+    if not can_act_for(actor, request.likeness):
+        raise PermissionError("Only the person, or their verified estate, answers a request to use their likeness.")
     request = ConsentRequest.objects.select_for_update().get(pk=request.pk)
     if request.status != ConsentRequest.Status.PENDING:
         raise ValidationError("This request has already been answered.", code="not_open")

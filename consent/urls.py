@@ -12,4 +12,6 @@ urlpatterns = [
     path("<uuid:likeness_id>/consent/", views.likeness_consent, name="consent"),
     path("<uuid:likeness_id>/revoke/", views.likeness_revoke, name="revoke"),
     path("<uuid:likeness_id>/erase/", views.likeness_erase, name="erase"),
+    path("<uuid:likeness_id>/suspend/", views.likeness_suspend, name="suspend"),
+    path("<uuid:likeness_id>/lift-suspension/", views.likeness_lift_suspension, name="lift-suspension"),
 ]

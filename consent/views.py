@@ -1,11 +1,13 @@
-"""Web pages of the likeness registry: register, edit, consent, revoke and erase.
+"""Web pages of the likeness registry: register, edit, consent, revoke, erase and suspend.
 
 Every page reaches a likeness through ``access_likeness_by_id`` (404 for anyone who may not
-see it) and every change through one service, as the API does.
+see it) and every change through one service, as the API does. Seeing is not acting: what only
+the person may do (``can_act_for``) answers 403 to anyone else who can see the likeness,
+moderators included, and the pages do not offer it.
 """
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
@@ -13,8 +15,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.access import role_required
 from accounts.roles import Role
 from consent import selectors, services
-from consent.access import access_likeness_by_id, is_moderator
-from consent.forms import ConsentForm, EraseForm, LikenessEnrollForm, LikenessUpdateForm
+from consent.access import (
+    access_likeness_by_id,
+    can_act_for,
+    can_edit_entry,
+    is_moderator,
+    likeness_ids_acted_for,
+)
+from consent.forms import ConsentForm, EraseForm, LikenessEnrollForm, LikenessUpdateForm, SuspensionForm
 from consent.models import Likeness, LikenessStatus
 from consent.summary import consent_summary
 
@@ -37,16 +45,19 @@ def _status_code(request: HttpRequest) -> int:
 
 @role_required(*REGISTRANTS)
 def likenesses(request: HttpRequest) -> HttpResponse:
-    likenesses = selectors.likeness_list_for(request.user)
-    return render(
-        request, "consent/likenesses.html", {"likenesses": likenesses, "is_moderator": is_moderator(request.user)}
-    )
+    context = {
+        "likenesses": selectors.likeness_list_for(request.user),
+        "is_moderator": is_moderator(request.user),
+        "acted_for": likeness_ids_acted_for(request.user),
+    }
+    return render(request, "consent/likenesses.html", context)
 
 
 @role_required(Role.MODERATOR)
 def likenesses_all(request: HttpRequest) -> HttpResponse:
     likenesses = selectors.likeness_list_all(request.user)
-    return render(request, "consent/likenesses.html", {"likenesses": likenesses, "everyone": True})
+    context = {"likenesses": likenesses, "everyone": True, "acted_for": likeness_ids_acted_for(request.user)}
+    return render(request, "consent/likenesses.html", context)
 
 
 @role_required(*REGISTRANTS)
@@ -67,11 +78,13 @@ def _detail(
     *,
     edit_form: LikenessUpdateForm | None = None,
     erase_form: EraseForm | None = None,
+    suspension_form: SuspensionForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     from generation.appearances import likeness_appearances
 
     history = selectors.consent_history(likeness)
+    moderates = is_moderator(request.user)
     context = {
         "appearances": likeness_appearances(likeness)[:100],
         "likeness": likeness,
@@ -81,14 +94,26 @@ def _detail(
         "edit_form": edit_form or LikenessUpdateForm(likeness=likeness),
         "erase_form": erase_form or EraseForm(likeness=likeness),
         "erased": likeness.status == LikenessStatus.ERASED,
+        "can_act": can_act_for(request.user, likeness),
+        "can_edit": can_edit_entry(request.user, likeness),
+        "moderates": moderates,
+        "suspension_form": suspension_form
+        or (SuspensionForm(likeness=likeness, lift=likeness.suspended) if moderates else None),
     }
     return render(request, "consent/likeness_detail.html", context, status=status)
+
+
+def _refuse_unless(allowed: bool) -> None:
+    """Refuse (403) what this user may see but not do."""
+    if not allowed:
+        raise PermissionDenied
 
 
 @role_required(*MANAGERS)
 @require_http_methods(["GET", "POST"])
 def likeness_detail(request: HttpRequest, likeness_id: str) -> HttpResponse:
     likeness = access_likeness_by_id(request.user, likeness_id)
+    _refuse_unless(request.method == "GET" or can_edit_entry(request.user, likeness))
     form = LikenessUpdateForm(request.POST or None, likeness=likeness)
     if request.method == "POST" and form.is_valid() and form.save(actor=request.user) is not None:
         messages.success(request, "Names and descriptions saved.")
@@ -100,6 +125,7 @@ def likeness_detail(request: HttpRequest, likeness_id: str) -> HttpResponse:
 @role_required(*MANAGERS)
 def likeness_revoke(request: HttpRequest, likeness_id: str) -> HttpResponse:
     likeness = access_likeness_by_id(request.user, likeness_id)
+    _refuse_unless(can_act_for(request.user, likeness))
     try:
         services.consent_revoke(actor=request.user, likeness=likeness)
     except ValidationError as error:
@@ -113,6 +139,7 @@ def likeness_revoke(request: HttpRequest, likeness_id: str) -> HttpResponse:
 @role_required(*MANAGERS)
 def likeness_erase(request: HttpRequest, likeness_id: str) -> HttpResponse:
     likeness = access_likeness_by_id(request.user, likeness_id)
+    _refuse_unless(can_edit_entry(request.user, likeness))
     form = EraseForm(request.POST, likeness=likeness)
     if form.is_valid() and form.save(actor=request.user) is not None:
         messages.success(request, "Erased: every photo and all face data of this likeness are deleted.")
@@ -124,6 +151,7 @@ def likeness_erase(request: HttpRequest, likeness_id: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def likeness_consent(request: HttpRequest, likeness_id: str) -> HttpResponse:
     likeness = access_likeness_by_id(request.user, likeness_id)
+    _refuse_unless(can_act_for(request.user, likeness))
     current = services.consent_current(likeness)
     form = ConsentForm(request.POST or None, likeness=likeness, current=current)
     preview = form.preview() if "preview" in request.POST and form.is_valid() else None
@@ -132,3 +160,25 @@ def likeness_consent(request: HttpRequest, likeness_id: str) -> HttpResponse:
         return redirect("consent:detail", likeness_id=likeness.pk)
     context = {"likeness": likeness, "form": form, "current": current, "preview": preview}
     return render(request, "consent/likeness_consent.html", context, status=200 if preview else _status_code(request))
+
+
+def _suspension(request: HttpRequest, likeness_id: str, *, lift: bool) -> HttpResponse:
+    likeness = access_likeness_by_id(request.user, likeness_id)
+    form = SuspensionForm(request.POST, likeness=likeness, lift=lift)
+    if form.is_valid() and (saved := form.save(moderator=request.user)) is not None:
+        done = "Suspension lifted: %s's consent is in force again." if lift else "Suspended: %s grants nothing."
+        messages.success(request, done % saved.display_name)
+        return redirect("consent:detail", likeness_id=likeness.pk)
+    return _detail(request, likeness, suspension_form=form, status=400)
+
+
+@require_POST
+@role_required(Role.MODERATOR)
+def likeness_suspend(request: HttpRequest, likeness_id: str) -> HttpResponse:
+    return _suspension(request, likeness_id, lift=False)
+
+
+@require_POST
+@role_required(Role.MODERATOR)
+def likeness_lift_suspension(request: HttpRequest, likeness_id: str) -> HttpResponse:
+    return _suspension(request, likeness_id, lift=True)

@@ -8,7 +8,7 @@ from django.db.models import Q
 
 from consent.models import Likeness, LikenessStatus
 from generation.models import Generation, ReleasedFace
-from moderation.models import Decision
+from moderation.models import Decision, Flag
 
 logger = logging.getLogger(__name__)
 
@@ -81,9 +81,26 @@ def likeness_appearances(likeness: Likeness) -> list[dict[str, Any]]:
     A generation involves it when the likeness was a cameo, was found by the gate (named,
     described, seen in a reference), or was seen in the output. Checks that never became a
     generation (blocked at the gate, for example) are listed too.
+
+    Only a likeness whose ownership is established (``LINKABLE``: active, or revoked by its
+    owner) has appearances. A disputed registration, or one still pending verification, gets an
+    empty list — not a "not found": its registrant may open their own entry, there is just nothing
+    of other people's use to show (SPEC section 3: a disputed registration learns nothing). A
+    registration judged legitimate after a dispute shows what happened from that decision on,
+    never the checks that matched it while it was an unproven claim.
     """
+    if likeness.status not in LINKABLE:
+        return []
     key = str(likeness.pk)
     decisions = Decision.objects.filter(likenesses=likeness).select_related("requester")
+    established_at = (
+        Flag.objects.filter(kind=Flag.Kind.DISPUTE, likeness=likeness, decision="legitimate")
+        .order_by("-decided_at")
+        .values_list("decided_at", flat=True)
+        .first()
+    )
+    if established_at is not None:
+        decisions = decisions.filter(created_at__gte=established_at)
     # A generation's cameos are its first decision's, so that decision's link covers them.
     generations = (
         Generation.objects.filter(

@@ -2,9 +2,10 @@
 
 Each frame is checked twice:
 
-* faces, matched against the registry (``consent.matching.image_match``): a registered person who is
-  not a consented cameo of the request blocks (a near match goes to review); unknown faces pass,
-  synthetic people being the normal case;
+* faces, matched against the registry (``consent.matching.image_match``): every registered person
+  a face is close to is evaluated, never only the nearest; one who is not a consented cameo of the
+  request blocks (a near match goes to review); unknown faces pass, synthetic people being the
+  normal case;
 * NudeNet (``nudenet.NudeDetector``, the ONNX model shipped inside the package): the frame's score
   is the highest score of an exposed-nudity label; at or over ``SIGILLO_NSFW_THRESHOLD`` the frame
   is sexual content, and gets ``SIGILLO_NSFW_ACTION`` ("block" or "review"). A consented cameo in
@@ -204,10 +205,16 @@ def output_scan(
 ) -> OutputScan:
     """Scan the output's frames for registered faces and sexual content, and return the reasons found.
 
-    For each frame: every face is matched against the registry. A face whose nearest likeness is
-    not a cameo of this request blocks ("registered_face") on a match, or goes to review
-    ("face_near_match") on a near match; its other close likenesses that are not cameos go to
-    review. A face whose nearest likeness is a cameo is that cameo. NudeNet's score at or over the
+    For each frame: every face is matched against the registry, and every likeness it is close to
+    counts, not only the nearest. Each that is not a cameo of this request blocks
+    ("registered_face") on a match, or goes to review ("face_near_match") on a near match — a
+    lookalike is told apart from a cameo only by a moderator's "different people" decision, which
+    ``image_match`` applies. A disputed registration of a face that an established likeness holds
+    (``LikenessHit.duplicate_of``) neither allows nor blocks: it is recorded ("disputed_duplicate",
+    verdict allow) and the established likeness decides — when that is the consented cameo, whose
+    owner agreed to this use, an unproven claim on the same face must not hold back the output; when
+    it is anyone else, that person blocks on their own. A disputed registration the face is clearly
+    nearest to is no duplicate and blocks like any other non-cameo. NudeNet's score at or over the
     threshold gives a "policy_violation" reason with the configured action; and each cameo seen in
     such a frame whose consent does not allow adult use (not in ``adult_allowed_ids``) blocks
     ("use_not_allowed"). Unknown faces pass.
@@ -256,32 +263,41 @@ def output_scan(
         cameos_here: dict[str, Any] = {}
         for match in matches:
             box = match.face.box.as_dict()
-            best = match.best
-            cameo = best is not None and best.likeness_id in cameos
+            cameo = any(hit.likeness_id in cameos for hit in match.hits)
             faces.append({"frame": number, "time": frame.time, "cameo": cameo, **match.as_dict()})
             embeddings.append(match.face.embedding)
-            for rank, hit in enumerate(match.hits):
+            for hit in match.hits:
+                where = {
+                    "stage": "output",
+                    "likeness_id": hit.likeness_id,
+                    "score": round(hit.distance, 4),
+                    "box": box,
+                    "frame": number,
+                    "time": frame.time,
+                }
                 if hit.likeness_id in cameos:
-                    if rank == 0:
-                        cameos_here.setdefault(hit.likeness_id, (hit, box))
+                    cameos_here.setdefault(hit.likeness_id, (hit, box))
                     continue
-                blocks = rank == 0 and hit.outcome == "match"
+                if hit.duplicate_of:
+                    reasons.append(
+                        {
+                            "code": "disputed_duplicate",
+                            "verdict": "allow",
+                            "duplicate_of": hit.duplicate_of,
+                            **where,
+                            "detail": "a face in the output is also registered, disputed, as %s; the likeness "
+                            "that held it first decides" % hit.display_name,
+                        }
+                    )
+                    continue
+                blocks = hit.outcome == "match"
                 reasons.append(
                     {
                         "code": "registered_face" if blocks else "face_near_match",
                         "verdict": "block" if blocks else "review",
-                        "stage": "output",
-                        "likeness_id": hit.likeness_id,
-                        "score": round(hit.distance, 4),
-                        "box": box,
-                        "frame": number,
-                        "time": frame.time,
-                        "detail": "%s %s %s, who is not a consented cameo of this request"
-                        % (
-                            "a face in the output" if rank == 0 else "a face nearest a cameo is also close to",
-                            "matches" if hit.outcome == "match" else "is close to",
-                            hit.display_name,
-                        ),
+                        **where,
+                        "detail": "a face in the output %s %s, who is not a consented cameo of this request"
+                        % ("matches" if blocks else "is close to", hit.display_name),
                     }
                 )
         if sexual:

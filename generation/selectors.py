@@ -53,7 +53,9 @@ def cameos_for(user: Any) -> list[Cameo]:
     """Active, unprotected likenesses with photos whose consent in force covers ``user`` for some use."""
     now = timezone.now()
     likenesses = (
-        Likeness.objects.filter(status=LikenessStatus.ACTIVE, protected=False, do_not_generate=False)
+        Likeness.objects.filter(
+            status=LikenessStatus.ACTIVE, protected=False, do_not_generate=False, suspended_at__isnull=True
+        )
         .filter(photos__isnull=False)
         .distinct()
         .prefetch_related(NEWEST_CONSENT_FIRST)

@@ -427,8 +427,9 @@ def _allowed_in_output(generation: Generation) -> tuple[set[str], set[str]]:
     of them, whose consent allows adult use."""
     from consent.models import ConsentVersion, Likeness, LikenessStatus, Use
 
+    # A suspended likeness grants nothing, not even to its owner.
     own = Likeness.objects.filter(
-        owner=generation.requester, status=LikenessStatus.ACTIVE, protected=False
+        owner=generation.requester, status=LikenessStatus.ACTIVE, protected=False, suspended_at=None
     ).values_list("pk", flat=True)
     allowed = {str(likeness_id) for likeness_id in [*generation.cameos, *own]}
     adult = set()
@@ -570,7 +571,9 @@ def _record_faces(generation: Generation, seen: SeenFaces) -> None:
     from consent import crypto
 
     for face, embedding in zip(seen.faces, seen.embeddings, strict=True):
-        hits = face.get("hits") or []
+        # The nearest likeness the face matches, a disputed registration excepted: an unproven claim
+        # on a face is linked to no output (SPEC section 3: its registrant learns nothing).
+        hits = [hit for hit in face.get("hits") or [] if hit.get("status") != "disputed"]
         best = hits[0] if hits and hits[0].get("outcome") == "match" else None
         ReleasedFace.objects.create(
             generation=generation,

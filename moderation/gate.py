@@ -155,9 +155,10 @@ def _media_stage(state: GateState, media: list[MediaInput]) -> None:
                 hits = face_match(embedding=face.embedding, engine=engine)
                 box = face.box.as_dict()
                 where = {"file": position, "frame": frame.index, "time": frame.time, "box": box}
-                best = hits[0] if hits else None
-                state.faces.append({**where, "best": best.as_dict() if best else None})
-                if best is None:
+                state.faces.append(
+                    {**where, "best": hits[0].as_dict() if hits else None, "hits": [hit.as_dict() for hit in hits]}
+                )
+                if not hits:
                     state.add(
                         ReasonCode.UNKNOWN_FACE,
                         "A face that is not in the registry.",
@@ -166,42 +167,61 @@ def _media_stage(state: GateState, media: list[MediaInput]) -> None:
                         **where,
                     )
                     continue
-                likeness = Likeness.objects.get(pk=best.likeness_id)
-                if best.outcome != "match":
-                    state.add(
-                        ReasonCode.FACE_NEAR_MATCH,
-                        "A face close to a registered person (%s), but not close enough to be sure."
-                        % best.display_name,
-                        stage="media",
-                        likeness_id=best.likeness_id,
-                        score=round(best.distance, 4),
-                        **where,
+                # Every likeness the face is close to is evaluated, never only the nearest: a disputed
+                # duplicate must not hide the original, nor a lookalike stand in for the real person.
+                likenesses = {
+                    str(likeness.pk): likeness
+                    for likeness in Likeness.objects.filter(pk__in=[hit.likeness_id for hit in hits])
+                }
+                for hit in hits:
+                    likeness = likenesses.get(hit.likeness_id)
+                    if likeness is None:
+                        continue  # erased since the search: its faces are gone
+                    seen = {"likeness_id": hit.likeness_id, "score": round(hit.distance, 4), **where}
+                    if hit.duplicate_of:
+                        # An unproven claim on a face an established likeness holds: it adds nothing
+                        # that allows, and blocks nothing the holder's consent allows.
+                        state.add(
+                            ReasonCode.DISPUTED_DUPLICATE,
+                            "The face is also registered, disputed, as %s; the consent of the likeness "
+                            "that held it first governs." % hit.display_name,
+                            stage="media",
+                            duplicate_of=hit.duplicate_of,
+                            **seen,
+                        )
+                        continue
+                    if hit.outcome != "match":
+                        state.add(
+                            ReasonCode.FACE_NEAR_MATCH,
+                            "A face close to a registered person (%s), but not close enough to be sure."
+                            % hit.display_name,
+                            stage="media",
+                            **seen,
+                        )
+                        continue
+                    own = (
+                        likeness.owner_id == state.requester.pk
+                        and likeness.status == LikenessStatus.ACTIVE
+                        and not likeness.protected
+                        and likeness.suspended_at is None  # a suspended likeness grants nothing, even to its owner
                     )
-                    continue
-                own = (
-                    likeness.owner_id == state.requester.pk
-                    and likeness.status == LikenessStatus.ACTIVE
-                    and not likeness.protected
-                )
-                if own:
+                    if own:
+                        state.add(
+                            ReasonCode.OWN_LIKENESS, "The requester's own registered likeness.", stage="media", **seen
+                        )
+                        continue
                     state.add(
-                        ReasonCode.OWN_LIKENESS,
-                        "The requester's own registered likeness.",
+                        ReasonCode.REGISTERED_FACE,
+                        "A registered person's face (%s)." % hit.display_name,
                         stage="media",
-                        likeness_id=best.likeness_id,
-                        score=round(best.distance, 4),
-                        **where,
+                        **seen,
                     )
-                    continue
-                state.add(
-                    ReasonCode.REGISTERED_FACE,
-                    "A registered person's face (%s)." % best.display_name,
-                    stage="media",
-                    likeness_id=best.likeness_id,
-                    score=round(best.distance, 4),
-                    **where,
-                )
-                state.found.setdefault(best.likeness_id, {"by": "face", "box": box, "frame": frame.index})
+                    found = state.found.setdefault(hit.likeness_id, {"by": "face", "box": box, "frame": frame.index})
+                    found["by_face"] = True
+                    if hit.ambiguous_with:
+                        # The face could as well be a person a moderator judged different: this
+                        # likeness's consent cannot cover it alone (see _consent_stage).
+                        found["ambiguous_with"] = sorted({*found.get("ambiguous_with", ()), *hit.ambiguous_with})
 
 
 #: How each consent outcome reads in a Decision.
@@ -210,6 +230,7 @@ CONSENT_CODES = {
     "likeness_erased": ReasonCode.DO_NOT_GENERATE,
     "protected_entry": ReasonCode.PROTECTED_ENTRY,
     "likeness_disputed": ReasonCode.LIKENESS_DISPUTED,
+    "likeness_suspended": ReasonCode.LIKENESS_SUSPENDED,
     "likeness_pending_verification": ReasonCode.LIKENESS_PENDING_VERIFICATION,
     "estate_unverified": ReasonCode.ESTATE_UNVERIFIED,
     "consent_revoked": ReasonCode.CONSENT_REVOKED,
@@ -227,10 +248,12 @@ CONSENT_CODES = {
 
 def _consent_stage(state: GateState) -> None:
     from consent.evaluation import consent_evaluate
+    from consent.matching import likeness_established
     from consent.models import Likeness, LikenessStatus
     from consent.services import consent_request_open
 
     wanted = dict(state.found)
+    cameos = {str(cameo) for cameo in state.cameos}
     for cameo in state.cameos:
         wanted.setdefault(str(cameo), {"by": "cameo"})
     likenesses = {str(likeness.pk): likeness for likeness in Likeness.objects.filter(pk__in=list(wanted))}
@@ -246,11 +269,70 @@ def _consent_stage(state: GateState) -> None:
                 likeness_id=likeness_id,
             )
             continue
-        if likeness.status == LikenessStatus.DISPUTED and how["by"] != "cameo":
-            continue  # a disputed likeness protects nothing until decided; the original entry does
+        if likeness.status == LikenessStatus.DISPUTED and likeness_id not in cameos and not how.get("by_face"):
+            # Found by words only (its face sightings, if any, each duplicated an established
+            # likeness: see _media_stage). Where each of those words also found an established
+            # likeness, this is a duplicate of that one, whose consent governs; otherwise it is
+            # a claim of its own, evaluated below, and it grants nothing.
+            words = [
+                reason
+                for reason in state.reasons
+                if reason["stage"] in ("names", "descriptors")
+                and reason.get("span")
+                and reason.get("likeness_id") in likenesses
+            ]
+            mine = [reason for reason in words if reason["likeness_id"] == likeness_id]
+            originals = [
+                next(
+                    (
+                        other["likeness_id"]
+                        for other in words
+                        if other["stage"] == reason["stage"]
+                        and likeness_established(likenesses[other["likeness_id"]])
+                        and other["span"][0] < reason["span"][1]
+                        and reason["span"][0] < other["span"][1]
+                    ),
+                    None,
+                )
+                for reason in mine
+            ]
+            if mine and all(originals):
+                state.add(
+                    ReasonCode.DISPUTED_DUPLICATE,
+                    "%s is a disputed registration named like %s; that likeness's consent governs."
+                    % (likeness.display_name, likenesses[originals[0]].display_name),
+                    stage="consent",
+                    likeness_id=likeness_id,
+                    duplicate_of=originals[0],
+                    found_by=how["by"],
+                )
+                continue
+        ambiguous = list(how.get("ambiguous_with") or ())
         with guarded(state, "consent"):
-            result = consent_evaluate(likeness=likeness, requester=state.requester, use=state.use, prompt=state.prompt)
+            # A face about as close to a person a moderator judged different is not known to be
+            # this person's: no receipt is issued and no request sent for it, and a consent that
+            # would allow (or ask the person) sends it to review instead.
+            result = consent_evaluate(
+                likeness=likeness,
+                requester=state.requester,
+                use=state.use,
+                prompt=state.prompt,
+                issue_receipt=not ambiguous,
+            )
             version = result.version.number if result.version else None
+            codes = [CONSENT_CODES[reason.code.value] for reason in result.reasons]
+            if ambiguous and all(VERDICTS[code] != Verdict.BLOCK for code in codes):
+                state.add(
+                    ReasonCode.FACE_AMBIGUOUS,
+                    "%s: the face is about as close to a person a moderator judged different; this "
+                    "consent cannot cover it alone." % likeness.display_name,
+                    stage="consent",
+                    likeness_id=likeness_id,
+                    consent_version=version,
+                    found_by=how["by"],
+                    ambiguous_with=ambiguous,
+                )
+                continue
             for reason in result.reasons:
                 code = CONSENT_CODES[reason.code.value]
                 state.add(
@@ -412,7 +494,20 @@ def gate_check(
     kind: str = Decision.Kind.CHECK,
     runner: Callable[..., Any] | None = None,
 ) -> Decision:
-    """Check a request without generating anything; return the stored Decision."""
+    """Check a request without generating anything; return the stored Decision.
+
+    ``@handle`` mentions in the prompt are cameos like those in ``cameos``, as in a generation
+    request: an integrator's check sees exactly what a generation sees. A handle nobody has
+    raises ValidationError (by field) before anything is stored.
+    """
+    from django.core.exceptions import ValidationError
+
+    from consent.handles import mentions_resolve
+
+    mentioned, unknown = mentions_resolve(prompt)
+    if unknown:
+        raise ValidationError({"prompt": ["Nobody is registered as %s." % ", ".join("@" + h for h in unknown)]})
+    cameos = list(dict.fromkeys([*(str(cameo) for cameo in cameos or []), *(str(like.pk) for like in mentioned)]))
     decision = Decision.objects.create(
         kind=kind,
         verdict=Verdict.REVIEW.value,  # until decided: never allow

@@ -147,3 +147,34 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         raise AuditImmutable("Audit entries cannot be removed.")
+
+
+class LikenessDistinction(models.Model):
+    """A moderator's finding that two registered likenesses are different people (lookalikes).
+
+    Recorded when a disputed registration is judged legitimate. Matching still evaluates every
+    likeness within the thresholds; the record only lets a face that is clearly nearer one of the
+    two count as that one's alone (``consent.matching``). ``likeness_a`` sorts before ``likeness_b``.
+    """
+
+    likeness_a = models.ForeignKey("consent.Likeness", on_delete=models.CASCADE, related_name="+")
+    likeness_b = models.ForeignKey("consent.Likeness", on_delete=models.CASCADE, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    #: The dispute it decided, when there was one.
+    flag = models.ForeignKey(Flag, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("created_at",)
+        constraints = [
+            models.UniqueConstraint(fields=("likeness_a", "likeness_b"), name="likeness_distinction_unique_pair"),
+            models.CheckConstraint(
+                condition=models.Q(likeness_a__lt=models.F("likeness_b")), name="likeness_distinction_ordered_pair"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return "%s is not %s" % (self.likeness_a_id, self.likeness_b_id)

@@ -21,6 +21,10 @@ class ReasonCode(StrEnum):
     # Reference media stage.
     REGISTERED_FACE = "registered_face"
     FACE_NEAR_MATCH = "face_near_match"
+    #: A face about as close to two likenesses a moderator marked as different people: neither's consent covers it.
+    FACE_AMBIGUOUS = "face_ambiguous"
+    #: A disputed registration of a face that an established likeness holds: that one's consent governs.
+    DISPUTED_DUPLICATE = "disputed_duplicate"
     UNKNOWN_FACE = "unknown_face"
     OWN_LIKENESS = "own_likeness"
     MEDIA_UNDECODABLE = "media_undecodable"
@@ -40,6 +44,7 @@ class ReasonCode(StrEnum):
     ESTATE_UNVERIFIED = "estate_unverified"
     LIKENESS_PENDING_VERIFICATION = "likeness_pending_verification"
     LIKENESS_DISPUTED = "likeness_disputed"
+    LIKENESS_SUSPENDED = "likeness_suspended"
     CAMEO_UNAVAILABLE = "cameo_unavailable"
     # Failures: a check that could not run never allows.
     STAGE_FAILED = "stage_failed"
@@ -56,6 +61,8 @@ VERDICTS: dict[ReasonCode, Verdict] = {
     ReasonCode.REGISTERED_DESCRIPTOR: Verdict.ALLOW,  # the consent stage decides
     ReasonCode.REGISTERED_FACE: Verdict.ALLOW,  # the consent stage decides
     ReasonCode.FACE_NEAR_MATCH: Verdict.REVIEW,
+    ReasonCode.FACE_AMBIGUOUS: Verdict.REVIEW,
+    ReasonCode.DISPUTED_DUPLICATE: Verdict.ALLOW,  # adds nothing that allows: the original's consent decides
     ReasonCode.UNKNOWN_FACE: Verdict.REVIEW,  # configurable: SIGILLO_GATE_UNKNOWN_FACE
     ReasonCode.OWN_LIKENESS: Verdict.ALLOW,
     ReasonCode.MEDIA_UNDECODABLE: Verdict.BLOCK,
@@ -74,6 +81,7 @@ VERDICTS: dict[ReasonCode, Verdict] = {
     ReasonCode.ESTATE_UNVERIFIED: Verdict.BLOCK,
     ReasonCode.LIKENESS_PENDING_VERIFICATION: Verdict.BLOCK,
     ReasonCode.LIKENESS_DISPUTED: Verdict.BLOCK,
+    ReasonCode.LIKENESS_SUSPENDED: Verdict.BLOCK,
     ReasonCode.CAMEO_UNAVAILABLE: Verdict.BLOCK,
     ReasonCode.STAGE_FAILED: Verdict.REVIEW,
     ReasonCode.GATE_TIMEOUT: Verdict.REVIEW,
@@ -85,6 +93,7 @@ VERDICTS: dict[ReasonCode, Verdict] = {
 SEVERITY: dict[ReasonCode, int] = {
     ReasonCode.POLICY_VIOLATION: 3,
     ReasonCode.FACE_NEAR_MATCH: 2,
+    ReasonCode.FACE_AMBIGUOUS: 2,
     ReasonCode.STAGE_FAILED: 2,
     ReasonCode.GATE_TIMEOUT: 2,
     ReasonCode.APPROVAL_REQUIRED: 1,

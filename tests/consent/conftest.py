@@ -39,7 +39,9 @@ def upload(name: str, data: bytes, content_type: str = "image/jpeg") -> SimpleUp
 def enroll(api_client: Any, make_user: Any) -> Any:
     """POST a likeness through the API as ``user`` (a new rights holder by default)."""
 
-    def enroll(*paths: str, user: Any = None, name: str = "Someone", expect: int | None = 201, **fields: Any) -> Any:
+    def enroll(
+        *paths: str, user: Any = None, name: str = "Sam Someone", expect: int | None = 201, **fields: Any
+    ) -> Any:
         user = user or make_user(Role.RIGHTS_HOLDER)
         api_client.force_authenticate(user)
         files = [upload(path.rsplit("/", 1)[-1], photo_bytes(path)) for path in paths]

@@ -28,7 +28,7 @@ def owner(make_user):
 
 @pytest.fixture
 def likeness(enroll, owner):
-    return Likeness.objects.get(pk=enroll("rose_leslie/img1.jpg", user=owner, name="Rose").json()["id"])
+    return Likeness.objects.get(pk=enroll("rose_leslie/img1.jpg", user=owner, name="Rose Leslie").json()["id"])
 
 
 def put_consent(api_client, user, likeness, body):

@@ -118,7 +118,7 @@ def enroll_bytes(enroll, data: bytes, name: str = "photo.jpg"):
     client = APIClient()
     client.force_authenticate(UserFactory(roles=[Role.RIGHTS_HOLDER]))
     response = client.post(
-        "/api/v1/likenesses/", {"display_name": "Kit", "photos": [upload(name, data)]}, format="multipart"
+        "/api/v1/likenesses/", {"display_name": "Kit Harington", "photos": [upload(name, data)]}, format="multipart"
     )
     assert response.status_code == 201, response.content
     return response.json()
@@ -127,7 +127,7 @@ def enroll_bytes(enroll, data: bytes, name: str = "photo.jpg"):
 def post_photos(api_client, user, files, **fields):
     api_client.force_authenticate(user)
     return api_client.post(
-        "/api/v1/likenesses/", {"display_name": "Someone", "photos": files, **fields}, format="multipart"
+        "/api/v1/likenesses/", {"display_name": "Sam Someone", "photos": files, **fields}, format="multipart"
     )
 
 
@@ -230,7 +230,7 @@ BAD_FIELDS = {
 def test_bad_fields_are_refused_and_nothing_is_stored(api_client, make_user, change, field):
     api_client.force_authenticate(make_user(Role.RIGHTS_HOLDER))
     before = stored()
-    body = {"display_name": "Someone", "photos": [upload("a.jpg", photo_bytes("obama/obama.jpg"))], **change}
+    body = {"display_name": "Sam Someone", "photos": [upload("a.jpg", photo_bytes("obama/obama.jpg"))], **change}
 
     response = api_client.post("/api/v1/likenesses/", body, format="multipart")
 

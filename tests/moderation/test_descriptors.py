@@ -92,7 +92,9 @@ def moderator(make_user: Any) -> Any:
 def registry(moderator: Any) -> SimpleNamespace:
     return SimpleNamespace(
         **{
-            key: services.likeness_register_protected(moderator=moderator, display_name=key, descriptors=texts)
+            key: services.likeness_register_protected(
+                moderator=moderator, display_name="%s Doe" % key.title(), descriptors=texts
+            )
             for key, texts in REGISTRY.items()
         }
     )
@@ -129,7 +131,7 @@ def test_known_misses(registry: SimpleNamespace, prompt: str, who: str) -> None:
 
 def test_a_generic_descriptor_never_hits(moderator: Any) -> None:
     """A descriptor that fits many people singles no one out (hits would be noise)."""
-    services.likeness_register_protected(moderator=moderator, display_name="Someone", descriptors=["a president"])
+    services.likeness_register_protected(moderator=moderator, display_name="Sam Someone", descriptors=["a president"])
 
     assert find_descriptors("a president giving a speech") == []
 

@@ -252,7 +252,7 @@ def test_moderator_adds_a_protected_entry(client, moderator):
         "/moderation/protected/new/",
         {
             "display_name": "A Public Figure",
-            "aliases": "APF\nFigure",
+            "aliases": "APF\nPublic Figure",
             "descriptors": "the senator",
             "jurisdiction": "US",
         },
@@ -261,7 +261,7 @@ def test_moderator_adds_a_protected_entry(client, moderator):
     likeness = Likeness.objects.get()
     assert response.status_code == 302 and response["Location"] == "/likenesses/%s/" % likeness.pk
     assert likeness.protected and likeness.owner is None
-    assert likeness.aliases == ["APF", "Figure"]
+    assert likeness.aliases == ["APF", "Public Figure"]
     content = client.get(response["Location"]).content.decode()
     assert "is now a protected entry" in content
     assert "Edit consent" not in content
