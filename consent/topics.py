@@ -524,14 +524,22 @@ def topic_hits(*, prompt: str, topics: list[str], threshold: float | None = None
     if threshold is None:
         threshold = float(getattr(settings, "SIGILLO_TOPIC_THRESHOLD", DEFAULT_THRESHOLD))
 
+    from moderation.text import plain_reading
+
     model_dir = _model_dir()
     model = _load_model(model_dir)
-    prompt_tokens = _tokens(prompt)
-    segments = _segments(prompt, prompt_tokens)
+    # Read the prompt as a person would ("dr1nking b33r" is drinking beer); spans map back to it.
+    reading = plain_reading(prompt)
+    text_of_prompt = reading.text
+    prompt_tokens = _tokens(text_of_prompt)
+    segments = [
+        _Segment(segment.start, segment.end, reading.original_span(*segment.span))
+        for segment in _segments(text_of_prompt, prompt_tokens)
+    ]
     if not segments:
         return []
     topic_texts = [text for _, text in normalised]
-    segment_texts = [prompt[segment.start : segment.end] for segment in segments]
+    segment_texts = [text_of_prompt[segment.start : segment.end] for segment in segments]
     embeddings = _encode(model, topic_texts + segment_texts)
     similarities = embeddings[: len(topic_texts)] @ embeddings[len(topic_texts) :].T
 
@@ -544,5 +552,5 @@ def topic_hits(*, prompt: str, topics: list[str], threshold: float | None = None
             continue
         lexical = _lexical_span(_tokens(text), prompt_tokens, _vocabulary(model_dir))
         if lexical is not None:
-            hits.append(TopicHit(topic=topic, score=score, span=lexical, method=METHOD_LEXICAL))
+            hits.append(TopicHit(topic=topic, score=score, span=reading.original_span(*lexical), method=METHOD_LEXICAL))
     return hits

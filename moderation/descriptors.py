@@ -33,6 +33,7 @@ from django.db.models import Count, Max, Q
 from consent import topics
 from consent.models import Likeness, LikenessStatus
 from consent.topics import TopicCheckUnavailable, model_info
+from moderation.text import plain_reading
 
 __all__ = [
     "DEFAULT_SYNC_INTERVAL",
@@ -215,7 +216,10 @@ class DescriptorIndex:
                 self._matrix,
                 self._generic,
             )
-        windows = topics.prompt_windows(prompt)
+        reading = plain_reading(prompt)  # as a person reads it; spans map back to the prompt
+        windows = [
+            (*reading.original_span(start, end), text) for start, end, text in topics.prompt_windows(reading.text)
+        ]
         if not descriptors or not windows:
             return []
         window_embeddings = topics.embed_texts([text for _, _, text in windows])

@@ -1,5 +1,6 @@
 """The gate as a service: POST /api/v1/checks/, POST /api/v1/scans/, GET /api/v1/decisions/{id}/."""
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions
@@ -9,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.access import HasRole
+from accounts.apis import as_api_validation_error
 from accounts.roles import Role
 from moderation.gate import MediaInput, gate_check
 from moderation.gate_serializers import CheckInputSerializer, DecisionOutputSerializer, ScanInputSerializer
@@ -26,13 +28,16 @@ class CheckApi(APIView):
         serializer = CheckInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        decision = gate_check(
-            requester=request.user,
-            prompt=data["prompt"],
-            use=data["use"],
-            cameos=[str(cameo) for cameo in data["cameos"]],
-            media=[MediaInput(name=upload.name or "file", data=upload.read()) for upload in data["images"]],
-        )
+        try:
+            decision = gate_check(
+                requester=request.user,
+                prompt=data["prompt"],
+                use=data["use"],
+                cameos=[str(cameo) for cameo in data["cameos"]],
+                media=[MediaInput(name=upload.name or "file", data=upload.read()) for upload in data["images"]],
+            )
+        except DjangoValidationError as error:
+            raise as_api_validation_error(error) from error
         return Response(DecisionOutputSerializer(decision).data)
 
 

