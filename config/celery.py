@@ -34,18 +34,22 @@ def _ensure_filesystem_broker_folders(sender: Celery, **kwargs: object) -> None:
 
 
 @worker_process_init.connect
-def _warm_face_index(**kwargs: object) -> None:
-    """Build this worker process's face index before its first task, not during it."""
+def _warm_models(**kwargs: object) -> None:
+    """Load every model of the gate and the output scan in each worker process before its first task.
+
+    ``SIGILLO_WORKER_WARM=false`` skips it (a worker that only runs bookkeeping). The prefork pool
+    waits ``CELERY_WORKER_PROC_ALIVE_TIMEOUT`` seconds for this, set long enough in the settings.
+    """
+    from django.conf import settings
+
+    if not settings.SIGILLO_WORKER_WARM:
+        return
     try:
-        from django.conf import settings
+        from moderation.warm import gate_models_warm
 
-        from consent.faces.dlib_engine import MODEL
-        from consent.search import get_index
-
-        if settings.SIGILLO_FACE_ENGINE == "dlib":
-            get_index("dlib", MODEL).sync(force=True)
-    except Exception:  # a cold index is built on first search instead
-        logging.getLogger(__name__).exception("Could not warm the face index")
+        gate_models_warm()
+    except Exception:  # each model then loads on first use instead
+        logging.getLogger(__name__).exception("Could not warm the models")
 
 
 @app.task(name="sigillo.ping", ignore_result=False)

@@ -141,6 +141,9 @@ def start_worker(transactional_db: None, tmp_path: Path) -> Iterator[Any]:
             "CELERY_RESULT_BACKEND": settings.CELERY_RESULT_BACKEND,
             "SIGILLO_MEDIA_ROOT": str(settings.MEDIA_ROOT),
             "LOG_LEVEL": "INFO",
+            # Warming every model costs each worker test several seconds; tests/ops/test_worker_warm.py
+            # starts one with it on.
+            "SIGILLO_WORKER_WARM": "false",
             **extra_env,
         }
         log = tmp_path / ("worker-%d.log" % len(started))
