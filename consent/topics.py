@@ -16,8 +16,10 @@ If the model cannot be loaded the check raises ``TopicCheckUnavailable``: it nev
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.metadata
+import json
 import logging
 import os
 import re
@@ -53,6 +55,25 @@ FUZZY_MIN_LENGTH = 5
 
 METHOD_SEMANTIC = "semantic"
 METHOD_LEXICAL = "lexical"
+METHOD_LEXICON = "lexicon"
+
+#: Curated neighbourhoods of common topics: per topic id, "anchors" that describe it, "terms" that
+#: put a prompt on it ("pint", "keg stand" for alcohol) and "exclusions", look-alikes that are not
+#: it ("pint of milk", "orange juice"). The sentence model cannot be trusted with either: it finds
+#: "at a pub with friends" far from "drinking alcohol" and "drinking orange juice" close to it.
+LEXICON_PATH = Path(__file__).with_name("topic_lexicon.json")
+#: Cosine similarity between a person's topic (or one of its parts: "guns" in "no guns or weapons
+#: of any kind") and a lexicon topic's anchor at which the lexicon topic is used for it.
+LEXICON_MATCH_THRESHOLD = 0.65
+#: For a topic with a lexicon, the semantic pass only adds what the terms missed, so it needs more
+#: certainty than the default threshold; below this the terms decide.
+LEXICON_SEMANTIC_THRESHOLD = 0.55
+#: A term is negated by one of these among the few words before it in its clause ("no alcohol",
+#: "without guns", "not drinking beer"), or by a hyphenated "free" after it ("alcohol-free").
+NEGATION_WINDOW = 3
+#: Words on either side of a look-alike or refused term whose windows the model may not judge.
+EXCLUSION_REACH = 4
+_NEGATIONS = frozenset("no not never without non nor zero none neither nothing".split())
 
 
 class TopicCheckUnavailable(Exception):  # noqa: N818 - the name callers catch
@@ -344,6 +365,163 @@ def _lexical_span(
     return min(token.start for token in found), max(token.end for token in found)
 
 
+@dataclass(frozen=True)
+class _Pattern:
+    """A lexicon term or exclusion: the accepted forms of each of its words, in order."""
+
+    forms: tuple[frozenset[str], ...]
+    #: Written with a hyphen ("sit-in", "brand-new"): its words must be joined in the prompt too.
+    joined: bool
+
+
+@dataclass(frozen=True)
+class _LexiconTopic:
+    id: str
+    anchors: tuple[str, ...]
+    terms: tuple[_Pattern, ...]
+    exclusions: tuple[_Pattern, ...]
+
+
+_VOWELS = frozenset("aeiou")
+
+
+def _word_forms(word: str) -> frozenset[str]:
+    """Return ``word`` with its plurals and, from four letters on, its -ing and -ed forms.
+
+    Narrower than ``_stem`` on purpose: "bar" must not find "bare" or "baring", nor "wine" "winning".
+    """
+    forms = {word, word + "s", word + "es"}
+    if len(word) > 2 and word.endswith("y") and word[-2] not in _VOWELS:
+        forms |= {word[:-1] + "ies", word[:-1] + "ied"}
+    if len(word) >= 4 and word.isalpha():
+        base = word[:-1] if word.endswith("e") and not word.endswith("ee") else word
+        forms |= {base + "ing", base + "ed", word + "d"}
+        if word[-1] not in _VOWELS and word[-1] not in "wxy" and word[-2] in _VOWELS and word[-3] not in _VOWELS:
+            forms |= {word + word[-1] + "ing", word + word[-1] + "ed"}
+    return frozenset(forms)
+
+
+def _pattern(phrase: str) -> _Pattern | None:
+    from moderation.text import plain_reading
+
+    words = [match.group() for match in _WORD_RE.finditer(plain_reading(phrase).text)]
+    if not words:
+        return None
+    return _Pattern(forms=tuple(_word_forms(word) for word in words), joined="-" in phrase)
+
+
+@functools.cache
+def _lexicon() -> tuple[_LexiconTopic, ...]:
+    """Return the curated topics of ``LEXICON_PATH``, read once per process."""
+    data = json.loads(LEXICON_PATH.read_text(encoding="utf-8"))
+    topics = []
+    for topic_id, entry in data.items():
+        if topic_id.startswith("_"):
+            continue
+        topics.append(
+            _LexiconTopic(
+                id=topic_id,
+                anchors=tuple(entry["anchors"]),
+                terms=tuple(filter(None, map(_pattern, entry["terms"]))),
+                exclusions=tuple(filter(None, map(_pattern, entry.get("exclusions", ())))),
+            )
+        )
+    return tuple(topics)
+
+
+def _topic_parts(text: str) -> list[str]:
+    """Return ``text`` (a normalised topic) and its parts: "guns or weapons of any kind" gives "guns" ..."""
+    parts = [text]
+    for piece in re.split(r"[,;:/]|\b(?:or|and|nor)\b", text):
+        piece = normalise_topic(piece)
+        if piece and piece not in parts:
+            parts.append(piece)
+    return parts
+
+
+def _lexicon_topics(texts: list[str], model: Any) -> list[list[_LexiconTopic]]:
+    """Return, for each normalised topic, the lexicon topics it is about (by their anchors)."""
+    lexicon = _lexicon()
+    anchors = [(entry, anchor) for entry in lexicon for anchor in entry.anchors]
+    parts = [_topic_parts(text) for text in texts]
+    flat = [part for topic_parts in parts for part in topic_parts]
+    vectors = embed_texts(flat + [anchor for _, anchor in anchors])
+    similarities = vectors[: len(flat)] @ vectors[len(flat) :].T
+    found: list[list[_LexiconTopic]] = []
+    row = 0
+    for topic_parts in parts:
+        entries: dict[str, _LexiconTopic] = {}
+        # Each part is about one subject at most: its nearest ("fighting" is violence, if also
+        # close to "combat"; "political parties" is politics, not partying).
+        for part_row in similarities[row : row + len(topic_parts)]:
+            best = int(part_row.argmax())
+            if part_row[best] >= LEXICON_MATCH_THRESHOLD:
+                entries.setdefault(anchors[best][0].id, anchors[best][0])
+        row += len(topic_parts)
+        found.append(list(entries.values()))
+    return found
+
+
+def _occurrences(pattern: _Pattern, tokens: list[_Token], original: str, reading: Any) -> list[tuple[int, int]]:
+    """Return ``(first, last + 1)`` token indexes of each place where ``pattern`` is in ``tokens``."""
+    size = len(pattern.forms)
+    places = []
+    for first in range(len(tokens) - size + 1):
+        if all(tokens[first + offset].text in forms for offset, forms in enumerate(pattern.forms)):
+            if pattern.joined and size > 1:
+                start, end = reading.original_span(tokens[first].start, tokens[first + size - 1].end)
+                if any(char.isspace() for char in original[start:end]):
+                    continue
+            places.append((first, first + size))
+    return places
+
+
+def _negated(first: int, last: int, tokens: list[_Token], text: str, original: str, reading: Any) -> bool:
+    """Say whether the term at tokens ``first``..``last - 1`` is refused by the prompt around it."""
+    for index in range(first - 1, max(first - 1 - NEGATION_WINDOW, -1), -1):
+        if _CLAUSE_PUNCTUATION_RE.search(text, tokens[index].end, tokens[index + 1].start):
+            break
+        if tokens[index].text in _NEGATIONS:
+            return True
+    if last < len(tokens) and tokens[last].text == "free":
+        start, end = reading.original_span(tokens[last - 1].start, tokens[last].end)
+        return "-" in original[start:end]
+    return False
+
+
+def _lexicon_scan(
+    entries: list[_LexiconTopic], tokens: list[_Token], text: str, reading: Any
+) -> tuple[tuple[int, int] | None, list[tuple[int, int]]]:
+    """Return the first term of ``entries`` the prompt affirms, and the excluded or negated places.
+
+    Both as character spans of the plain reading; a term inside an exclusion ("pint of milk")
+    or refused ("no beer") does not count.
+    """
+    original = reading.original
+    blocked: list[tuple[int, int]] = []
+    found: list[tuple[int, int]] = []
+    for entry in entries:
+        excluded = [place for pattern in entry.exclusions for place in _occurrences(pattern, tokens, original, reading)]
+        blocked.extend(excluded)
+        for pattern in entry.terms:
+            for first, last in _occurrences(pattern, tokens, original, reading):
+                if any(a <= first and last <= b for a, b in excluded):
+                    continue
+                if _negated(first, last, tokens, text, original, reading):
+                    blocked.append((first, last))
+                    continue
+                found.append((first, last))
+    # Around a look-alike, the model's evidence is the look-alike ("drinking a cup of coffee").
+    spans = [
+        (tokens[max(first - EXCLUSION_REACH, 0)].start, tokens[min(last - 1 + EXCLUSION_REACH, len(tokens) - 1)].end)
+        for first, last in blocked
+    ]
+    if not found:
+        return None, spans
+    first, last = min(found, key=lambda place: (place[0], -place[1]))
+    return (tokens[first].start, tokens[last - 1].end), spans
+
+
 def _model_dir() -> Path:
     configured = getattr(settings, "SIGILLO_SENTENCE_MODEL_DIR", "")
     if configured:
@@ -512,7 +690,10 @@ def prompt_windows(prompt: str) -> list[tuple[int, int, str]]:
 def topic_hits(*, prompt: str, topics: list[str], threshold: float | None = None) -> list[TopicHit]:
     """Return the forbidden ``topics`` that ``prompt`` touches, in the order given.
 
-    A topic hits semantically when its best cosine similarity with the prompt, a clause or a
+    A topic about a subject of the curated lexicon ("drinking alcohol", "guns") hits when the prompt
+    names one of its terms ("pint", "rifle"), not refused and not inside a look-alike ("pint of
+    milk"), or when the sentence model is sure (``LEXICON_SEMANTIC_THRESHOLD``, look-alikes left
+    out). Any topic hits semantically when its best cosine similarity with the prompt, a clause or a
     word window reaches ``threshold`` (default: the setting ``SIGILLO_TOPIC_THRESHOLD``), and
     lexically when all its content words appear in the prompt. Raise ``TopicCheckUnavailable``
     if the model cannot run.
@@ -532,23 +713,41 @@ def topic_hits(*, prompt: str, topics: list[str], threshold: float | None = None
     reading = plain_reading(prompt)
     text_of_prompt = reading.text
     prompt_tokens = _tokens(text_of_prompt)
-    segments = [
-        _Segment(segment.start, segment.end, reading.original_span(*segment.span))
-        for segment in _segments(text_of_prompt, prompt_tokens)
-    ]
-    if not segments:
+    reading_segments = _segments(text_of_prompt, prompt_tokens)
+    if not reading_segments:
         return []
     topic_texts = [text for _, text in normalised]
-    segment_texts = [text_of_prompt[segment.start : segment.end] for segment in segments]
+    segment_texts = [text_of_prompt[segment.start : segment.end] for segment in reading_segments]
     embeddings = _encode(model, topic_texts + segment_texts)
     similarities = embeddings[: len(topic_texts)] @ embeddings[len(topic_texts) :].T
+    lexicon_topics = _lexicon_topics(topic_texts, model)
 
     hits = []
     for row, (topic, text) in enumerate(normalised):
-        best = int(similarities[row].argmax())
-        score = float(similarities[row, best])
-        if score >= threshold:
-            hits.append(TopicHit(topic=topic, score=score, span=segments[best].span, method=METHOD_SEMANTIC))
+        scores = similarities[row].copy()
+        row_threshold = threshold
+        if lexicon_topics[row]:
+            term, blocked = _lexicon_scan(lexicon_topics[row], prompt_tokens, text_of_prompt, reading)
+            # Parts that hold a look-alike or a refused term are no evidence for the model either.
+            for index, segment in enumerate(reading_segments):
+                if any(start < segment.end and segment.start < end for start, end in blocked):
+                    scores[index] = -1.0
+            best = int(scores.argmax())
+            score = float(scores[best])
+            if term is not None and score < threshold:
+                method = METHOD_LEXICON
+                lexical = _lexical_span(_tokens(text), prompt_tokens, _vocabulary(model_dir))
+                if lexical is not None:
+                    term, method = lexical, METHOD_LEXICAL
+                hits.append(TopicHit(topic=topic, score=score, span=reading.original_span(*term), method=method))
+                continue
+            if term is None:
+                row_threshold = max(threshold, LEXICON_SEMANTIC_THRESHOLD)
+        best = int(scores.argmax())
+        score = float(scores[best])
+        if score >= row_threshold:
+            span = reading.original_span(*reading_segments[best].span)
+            hits.append(TopicHit(topic=topic, score=score, span=span, method=METHOD_SEMANTIC))
             continue
         lexical = _lexical_span(_tokens(text), prompt_tokens, _vocabulary(model_dir))
         if lexical is not None:
