@@ -1,5 +1,7 @@
 """The registry's API: likenesses, their photos and consent (SPEC section 4)."""
 
+from typing import Any
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
@@ -226,36 +228,31 @@ class RevokeApi(APIView):
         return Response(ConsentVersionOutputSerializer(version).data)
 
 
-class LikenessSuspendApi(APIView):
+class _SuspensionApi(APIView):
+    """A moderator suspends or lifts a suspension, with a note (the holder sees a suspension's note)."""
+
+    permission_classes = [HasRole(Role.MODERATOR)]
+    service: Any = None
+
+    @extend_schema(request=LikenessSuspensionInputSerializer, responses={200: LikenessOutputSerializer})
+    def post(self, request: Request, likeness_id: str) -> Response:
+        likeness = access_likeness_by_id(request.user, likeness_id)
+        serializer = LikenessSuspensionInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        likeness = _call(self.service, moderator=request.user, likeness=likeness, **serializer.validated_data)
+        return Response(LikenessOutputSerializer(likeness).data)
+
+
+class LikenessSuspendApi(_SuspensionApi):
     """A moderator suspends a likeness (it grants nothing) with a note the person sees."""
 
-    permission_classes = [HasRole(Role.MODERATOR)]
-
-    @extend_schema(request=LikenessSuspensionInputSerializer, responses={200: LikenessOutputSerializer})
-    def post(self, request: Request, likeness_id: str) -> Response:
-        likeness = access_likeness_by_id(request.user, likeness_id)
-        serializer = LikenessSuspensionInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        likeness = _call(
-            services.likeness_suspend, moderator=request.user, likeness=likeness, **serializer.validated_data
-        )
-        return Response(LikenessOutputSerializer(likeness).data)
+    service = staticmethod(services.likeness_suspend)
 
 
-class LikenessLiftSuspensionApi(APIView):
+class LikenessLiftSuspensionApi(_SuspensionApi):
     """A moderator lifts a suspension, with a note for the audit trail."""
 
-    permission_classes = [HasRole(Role.MODERATOR)]
-
-    @extend_schema(request=LikenessSuspensionInputSerializer, responses={200: LikenessOutputSerializer})
-    def post(self, request: Request, likeness_id: str) -> Response:
-        likeness = access_likeness_by_id(request.user, likeness_id)
-        serializer = LikenessSuspensionInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        likeness = _call(
-            services.likeness_lift_suspension, moderator=request.user, likeness=likeness, **serializer.validated_data
-        )
-        return Response(LikenessOutputSerializer(likeness).data)
+    service = staticmethod(services.likeness_lift_suspension)
 
 
 class ProtectedCreateApi(APIView):

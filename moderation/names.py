@@ -37,6 +37,7 @@ from moderation.text import (
     reversed_reading,
     visual_reading,
     vocabulary_path,
+    word_spans,
 )
 from moderation.text import leet_forms as _leet_forms
 
@@ -149,24 +150,9 @@ class _Token:
     spaced: bool = False  # letters written apart and joined
 
 
-def _is_token_char(char: str) -> bool:
-    return char.isalnum() or char in LEET_SYMBOLS
-
-
 def _raw_tokens(text: str, *, symbols: bool = True) -> list[tuple[int, int]]:
     """Return the spans of the tokens of ``text``: runs of letters, digits and (with ``symbols``) leet symbols."""
-    spans: list[tuple[int, int]] = []
-    start = None
-    for index, char in enumerate(text):
-        if char.isalnum() or (symbols and char in LEET_SYMBOLS):
-            if start is None:
-                start = index
-        elif start is not None:
-            spans.append((start, index))
-            start = None
-    if start is not None:
-        spans.append((start, len(text)))
-    return spans
+    return word_spans(text, symbols=symbols)
 
 
 def _forms(raw: str, start: int) -> tuple[_Form, ...]:

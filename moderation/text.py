@@ -227,11 +227,12 @@ def _read_word(raw: str) -> str | None:
 # -- Readings ---------------------------------------------------------------------------------
 
 
-def _word_spans(text: str) -> list[tuple[int, int]]:
-    """Return the runs of letters, digits and leet symbols of ``text``."""
-    spans, start = [], None
+def word_spans(text: str, *, symbols: bool = True) -> list[tuple[int, int]]:
+    """Return the runs of letters, digits and (with ``symbols``) leet symbols of ``text``."""
+    spans: list[tuple[int, int]] = []
+    start = None
     for index, char in enumerate(text):
-        if char.isalnum() or char in LEET_SYMBOLS:
+        if char.isalnum() or (symbols and char in LEET_SYMBOLS):
             if start is None:
                 start = index
         elif start is not None:
@@ -258,7 +259,7 @@ def _plain(text: str) -> tuple[str, tuple[int, ...]]:
     Returns the reading and, for each of its characters, the index in ``text`` it came from.
     """
     words: list[tuple[str, int, int]] = []  # (letters, start, end) in text
-    for start, end in _word_spans(text):
+    for start, end in word_spans(text):
         raw = text[start:end]
         if NUMBER_WORD.match(raw):
             words.append((raw, start, end))  # 4k, 35mm, 1990s, 2024: a word of its own
