@@ -20,6 +20,7 @@ BENCHMARKS = {
     "scan": "bench.scan",
     "release": "bench.release",
     "redteam": "bench.redteam",
+    "cold_start": "bench.cold_start",
 }
 
 
