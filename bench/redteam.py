@@ -133,7 +133,10 @@ def measure(split: str, *, names: dict[str, str], refused: list[str]) -> Report:
 
     _registry, topics, prompts = load()
     topic_text = {topic["id"]: topic["text"] for topic in topics}
-    categories = {category.code for category in load_policy().categories}
+    # The categories the corpus labels (an operator's extra category, or "suggestive", which the
+    # corpus does not label, is not counted either way).
+    labelled = {code for prompt in prompts for code in prompt["policy"]}
+    categories = {category.code for category in load_policy().categories} & labelled
     prompts = [prompt for prompt in prompts if prompt["split"] == split]
     people: dict[str, Tally] = defaultdict(Tally)
     policy: dict[str, Tally] = defaultdict(Tally)

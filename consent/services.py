@@ -172,18 +172,26 @@ def _write_faces(
 
 
 def _registry_matches(*, analyzed: list[AnalyzedPhoto], engine: FaceEngine) -> list[dict]:
-    """Return the registered likenesses (not erased) that any of these faces matches."""
+    """Return every registered likeness (not erased) that any of these faces matches."""
     from consent.search import face_search
 
     matches: dict[str, dict] = {}
     for photo in analyzed:
-        for hit in face_search(
-            embedding=photo.chosen.embedding,
-            engine=engine.name,
-            model=engine.model,
-            k=5,
-            max_distance=engine.match_threshold,
-        ):
+        # Every likeness within the threshold, however many: the one this owner already has, or
+        # a live one behind erased ones, must not fall off the end of a short list.
+        k = 8
+        while True:
+            found = face_search(
+                embedding=photo.chosen.embedding,
+                engine=engine.name,
+                model=engine.model,
+                k=k,
+                max_distance=engine.match_threshold,
+            )
+            if len(found) < k:
+                break
+            k *= 4
+        for hit in found:
             key = str(hit.likeness_id)
             if key not in matches or hit.distance < matches[key]["distance"]:
                 matches[key] = {"likeness_id": key, "distance": round(float(hit.distance), 4), **engine.thresholds()}

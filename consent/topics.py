@@ -25,6 +25,7 @@ import os
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -382,6 +383,27 @@ class _LexiconTopic:
     exclusions: tuple[_Pattern, ...]
 
 
+#: A curated neighbourhood of terms and look-alike exclusions (``lexicon_entry``), for topics and
+#: for the policy's categories.
+LexiconEntry = _LexiconTopic
+
+
+class LexiconTermError(ValueError):
+    """A lexicon term or exclusion does not read as words (``"1488"``, ``"#"``)."""
+
+
+@dataclass(frozen=True)
+class LexiconFind:
+    """What ``lexicon_find`` found in a prompt, as spans of the prompt's reading (``reading.text``).
+
+    ``span`` is the first affirmed term (``None`` if none); ``blocked`` the places of look-alikes
+    and refused terms, widened by ``EXCLUSION_REACH`` words, which a model should not judge either.
+    """
+
+    span: tuple[int, int] | None
+    blocked: tuple[tuple[int, int], ...]
+
+
 _VOWELS = frozenset("aeiou")
 
 
@@ -410,6 +432,63 @@ def _pattern(phrase: str) -> _Pattern | None:
     return _Pattern(forms=tuple(_word_forms(word) for word in words), joined="-" in phrase)
 
 
+def _strict_pattern(phrase: str) -> _Pattern:
+    """Return the pattern of ``phrase``; raise ``LexiconTermError`` unless every part of it is a word.
+
+    A term is read as the prompt is (``moderation.text.plain_reading``), where digits and symbols
+    are word boundaries: "14 words" would silently become "words". Such terms belong in a regular
+    expression instead.
+    """
+    from moderation.text import plain_reading
+
+    from moderation.text import normalise_text
+
+    def letters(text: str) -> str:
+        return "".join(char for char in text if char.isalpha())
+
+    words = [match.group() for match in _WORD_RE.finditer(plain_reading(phrase).text)]
+    pattern = _pattern(phrase)
+    if pattern is None or any(char.isdigit() for char in phrase) or letters("".join(words)) != letters(
+        normalise_text(phrase).text
+    ):
+        raise LexiconTermError("%r does not read as words (digits and symbols belong in a keyword)" % phrase)
+    return pattern
+
+
+def lexicon_entry(entry_id: str, terms: Iterable[str], exclusions: Iterable[str] = ()) -> LexiconEntry:
+    """Return a lexicon entry of ``terms`` and ``exclusions`` (phrases, matched word by word).
+
+    Each word of a phrase also matches its plurals and -ing/-ed forms; a phrase written with a
+    hyphen needs its words joined in the prompt too. Raise ``LexiconTermError`` for a phrase that
+    does not read as words.
+    """
+    return _LexiconTopic(
+        id=entry_id,
+        anchors=(),
+        terms=tuple(_strict_pattern(term) for term in terms),
+        exclusions=tuple(_strict_pattern(phrase) for phrase in exclusions),
+    )
+
+
+def lexicon_words(entry: LexiconEntry) -> frozenset[str]:
+    """Return ``entry``'s one-word terms as written in the lexicon (no plurals or -ing forms).
+
+    What a masked word ("p**n") is read as first: a word a prompt hides, not a word that only
+    means something inside a phrase ("pain" of "end the pain").
+    """
+    return frozenset(min(pattern.forms[0], key=len) for pattern in entry.terms if len(pattern.forms) == 1)
+
+
+def lexicon_find(entries: Iterable[LexiconEntry], reading: Any) -> LexiconFind:
+    """Return where the prompt read as ``reading`` (``moderation.text.plain_reading``) affirms a term of ``entries``.
+
+    A term inside one of the entries' exclusions ("sex on the beach", "pint of milk") or refused
+    in its clause ("no beer", "not naked", "alcohol-free") does not count.
+    """
+    span, blocked = _lexicon_scan(list(entries), _tokens(reading.text), reading.text, reading)
+    return LexiconFind(span=span, blocked=tuple(blocked))
+
+
 @functools.cache
 def _lexicon() -> tuple[_LexiconTopic, ...]:
     """Return the curated topics of ``LEXICON_PATH``, read once per process."""
@@ -427,6 +506,11 @@ def _lexicon() -> tuple[_LexiconTopic, ...]:
             )
         )
     return tuple(topics)
+
+
+@functools.cache
+def _lexicon_words() -> frozenset[str]:
+    return frozenset(word for entry in _lexicon() for word in lexicon_words(entry))
 
 
 def _topic_parts(text: str) -> list[str]:
@@ -710,7 +794,7 @@ def topic_hits(*, prompt: str, topics: list[str], threshold: float | None = None
     model_dir = _model_dir()
     model = _load_model(model_dir)
     # Read the prompt as a person would ("dr1nking b33r" is drinking beer); spans map back to it.
-    reading = plain_reading(prompt)
+    reading = plain_reading(prompt, prefer=_lexicon_words())
     text_of_prompt = reading.text
     prompt_tokens = _tokens(text_of_prompt)
     reading_segments = _segments(text_of_prompt, prompt_tokens)

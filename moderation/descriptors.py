@@ -100,6 +100,8 @@ GENERIC_PERSONS = (
     "a scientist",
     "an astronaut",
 )
+#: A hit this much less close than another hit on overlapping words is the other's (``_distinct``).
+DISTINCT_MARGIN = 0.2
 GENERIC_MARGIN = 0.02
 DEFAULT_SYNC_INTERVAL = 0.0
 
@@ -239,7 +241,37 @@ class DescriptorIndex:
             hits[likeness_id] = DescriptorHit(
                 likeness_id=likeness_id, descriptor=descriptors[column], score=score, span=(start, end)
             )
-        return sorted(hits.values(), key=lambda hit: -hit.score)
+        return _distinct(prompt, sorted(hits.values(), key=lambda hit: -hit.score))
+
+
+def _distinct(prompt: str, hits: list[DescriptorHit]) -> list[DescriptorHit]:
+    """Drop the hits that a clearer reading of the same words explains (``hits`` closest first).
+
+    A part of the prompt that is another registered person's name ("Barack Obama" is not "Barack
+    Obama's vice president") describes nobody else; and where two descriptions fit the same words,
+    one far closer than the other ("the 46th president": 0.99 for the 46th, 0.77 for the 44th),
+    the words describe the closer one only.
+    """
+    if not hits:
+        return hits
+    from moderation.names import find_names
+
+    names = find_names(prompt)
+    kept: list[DescriptorHit] = []
+    for hit in hits:
+        named_other = any(
+            str(name.likeness_id) != str(hit.likeness_id) and name.span[0] <= hit.span[0] and hit.span[1] <= name.span[1]
+            for name in names
+        )
+        if named_other and not any(str(name.likeness_id) == str(hit.likeness_id) for name in names):
+            continue
+        if any(
+            other.span[0] < hit.span[1] and hit.span[0] < other.span[1] and other.score - hit.score > DISTINCT_MARGIN
+            for other in kept
+        ):
+            continue
+        kept.append(hit)
+    return kept
 
 
 _index = DescriptorIndex()

@@ -36,6 +36,7 @@ from moderation.text import (
     normalise_text,
     reversed_reading,
     visual_reading,
+    vocabulary,
     vocabulary_path,
     word_spans,
 )
@@ -504,7 +505,9 @@ class NameIndex:
             return None  # a Soundex code is too coarse for a one-word name: only in a whole longer name
         if kind == _SURNAME:
             # A rare surname alone, spelled right and written as a name: "a portrait of Harington".
-            if methods - {"exact", "leet"} or not _reads_as_name(normalised, tokens, start):
+            if methods - {"exact", "leet"}:
+                return None
+            if not _reads_as_name(normalised, tokens, start) and not _capitalised_unknown(normalised, tokens, start):
                 return None
         if len(entry.tokens) == 1 and kind == _FORWARD:
             word = entry.tokens[0]
@@ -585,6 +588,18 @@ def _reads_as_name(normalised: NormalisedText, tokens: list[_Token], position: i
         return False  # written in capitals: a capital letter says nothing
     before = original[:start].rstrip(" \t\"'“‘([*_-")
     return bool(before) and before[-1] not in SENTENCE_ENDS
+
+
+def _capitalised_unknown(normalised: NormalisedText, tokens: list[_Token], position: int) -> bool:
+    """Say whether ``tokens[position]`` is written with a capital and is no word of the vocabulary.
+
+    At the start of a sentence a capital says nothing of a common word, but "Saldaña rock
+    climbing" can only be a name.
+    """
+    start, _end = normalised.original_span(tokens[position].start, tokens[position].end)
+    return normalised.original[start].isupper() and not (
+        {form.text for form in tokens[position].forms} & vocabulary()
+    )
 
 
 def _without_contained(hits: Iterable[NameHit]) -> list[NameHit]:

@@ -3,13 +3,21 @@
 The rules live in a versioned JSON file, not in code: ``moderation/policies/default.json``, or
 the operator's own file named by the setting ``SIGILLO_POLICY_FILE``. Each category has an
 ``action`` (``block``, ``review`` or ``allow``), a cosine ``threshold``, ``keywords`` (regular
-expressions, matched case-insensitively) and ``examples`` / ``counter_examples`` (phrases). A
-``combinations`` section names categories that, all found in one prompt, make a category of
-their own (sexual content and minors: always blocked in the default file).
+expressions, matched case-insensitively), ``terms`` / ``exclusions`` / ``together`` (a curated
+lexicon, below) and ``examples`` / ``counter_examples`` (phrases). A ``combinations`` section
+names categories that, all found in one prompt (``all_of``, plus one of ``any_of`` if given),
+make a category of their own (minors with sexual content or with suggestive content: always
+blocked in the default file).
 
-``policy_check`` finds the categories a prompt touches, two ways:
+``policy_check`` finds the categories a prompt touches, three ways:
 
 * keyword: a regular expression matches; the hit's span is the match;
+* lexicon: one of the category's ``terms`` (curated words and phrases: "nekkid", "birthday
+  suit", "unalive") is in the prompt, read as a person would, not inside one of its
+  ``exclusions`` ("naked eye", "sex on the beach") and not refused ("not naked"); or, for each
+  entry of ``together``, a term of every one of its groups is (a politician *and* "in
+  handcuffs"). Matching is ``consent.topics.lexicon_find``'s: whole words, plurals and -ing/-ed
+  forms; exclusions and refused terms also keep the model from judging the words around them;
 * semantic: a part of the prompt (the whole, a clause, a word window; ``consent.topics``) is at
   least ``threshold`` close to one of the category's examples, and closer to it than to any
   counter-example; the hit's span is the closest part.
@@ -45,6 +53,7 @@ if TYPE_CHECKING:
 DEFAULT_POLICY_FILE = Path(__file__).resolve().parent / "policies" / "default.json"
 
 METHOD_KEYWORD = "keyword"
+METHOD_LEXICON = "lexicon"
 METHOD_SEMANTIC = "semantic"
 METHOD_COMBINATION = "combination"
 
@@ -77,6 +86,10 @@ class PolicyCategory:
     keywords: tuple[re.Pattern[str], ...]
     examples: tuple[str, ...]
     counter_examples: tuple[str, ...]
+    #: ``terms`` and ``exclusions``, compiled (``None`` without terms).
+    lexicon: topics.LexiconEntry | None = None
+    #: Per ``together`` entry, one lexicon per group (sharing the category's exclusions).
+    together: tuple[tuple[topics.LexiconEntry, ...], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -87,6 +100,8 @@ class PolicyCombination:
     label: str
     action: PolicyAction
     all_of: tuple[str, ...]
+    #: If given, at least one of these must be touched too ("minors" with sexual content *or* suggestive).
+    any_of: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -98,6 +113,8 @@ class Policy:
     path: str
     categories: tuple[PolicyCategory, ...]
     combinations: tuple[PolicyCombination, ...]
+    #: Every word of the categories' terms: what a masked word ("s*x") is read as first.
+    words: frozenset[str] = frozenset()
 
     def category(self, code: str) -> PolicyCategory:
         """Return the category called ``code``; raise ``KeyError`` if there is none."""
@@ -164,7 +181,11 @@ def _parse_category(path: Path, index: int, raw: Any) -> PolicyCategory:
         raise _fail(path, "categories[%d]" % index, "must be an object")
     code = _code(path, "categories[%d].code" % index, raw.get("code"))
     where = "category %s" % code
-    unknown = sorted(set(raw) - {"code", "label", "action", "threshold", "keywords", "examples", "counter_examples"})
+    unknown = sorted(
+        set(raw)
+        - {"code", "label", "action", "threshold", "keywords", "terms", "exclusions", "together", "examples",
+           "counter_examples"}
+    )
     if unknown:
         raise _fail(path, where, "unknown field(s) %s" % ", ".join(unknown))
     label = raw.get("label", code)
@@ -182,9 +203,29 @@ def _parse_category(path: Path, index: int, raw: Any) -> PolicyCategory:
             raise _fail(
                 path, "%s.keywords[%d]" % (where, position), "bad regular expression %r: %s" % (pattern, error)
             ) from error
+    terms = _string_list(path, where + ".terms", raw.get("terms"), required=False)
+    exclusions = _string_list(path, where + ".exclusions", raw.get("exclusions"), required=False)
+    raw_together = raw.get("together", [])
+    if not isinstance(raw_together, list):
+        raise _fail(path, where + ".together", "must be a list of lists of term groups")
+    groups_of: list[list[tuple[str, ...]]] = []
+    for position, entry in enumerate(raw_together):
+        entry_where = "%s.together[%d]" % (where, position)
+        if not isinstance(entry, list) or len(entry) < 2:
+            raise _fail(path, entry_where, "must be a list of at least two term groups")
+        groups_of.append(
+            [_string_list(path, "%s[%d]" % (entry_where, index), group, required=True) for index, group in enumerate(entry)]
+        )
+    try:
+        lexicon = topics.lexicon_entry(code, terms, exclusions) if terms else None
+        together = tuple(
+            tuple(topics.lexicon_entry(code, group, exclusions) for group in groups) for groups in groups_of
+        )
+    except topics.LexiconTermError as error:
+        raise _fail(path, where + ".terms", str(error)) from error
     examples = _string_list(path, where + ".examples", raw.get("examples"), required=False)
-    if not examples and not keywords:
-        raise _fail(path, where, "needs examples or keywords (or both)")
+    if not examples and not keywords and not terms and not together:
+        raise _fail(path, where, "needs examples, keywords, terms or together")
     counter_examples = _string_list(path, where + ".counter_examples", raw.get("counter_examples"), required=False)
     return PolicyCategory(
         code=code,
@@ -194,6 +235,8 @@ def _parse_category(path: Path, index: int, raw: Any) -> PolicyCategory:
         keywords=tuple(keywords),
         examples=examples,
         counter_examples=counter_examples,
+        lexicon=lexicon,
+        together=together,
     )
 
 
@@ -208,13 +251,17 @@ def _parse_combination(path: Path, index: int, raw: Any, codes: set[str]) -> Pol
     if not isinstance(label, str):
         raise _fail(path, where + ".label", "must be a string")
     action = _action(path, where + ".action", raw.get("action"))
+    unknown = sorted(set(raw) - {"code", "label", "action", "all_of", "any_of"})
+    if unknown:
+        raise _fail(path, where, "unknown field(s) %s" % ", ".join(unknown))
     all_of = _string_list(path, where + ".all_of", raw.get("all_of"), required=True)
-    if len(all_of) < 2:
-        raise _fail(path, where + ".all_of", "must name at least two categories")
-    missing = [name for name in all_of if name not in codes]
+    any_of = _string_list(path, where + ".any_of", raw.get("any_of"), required=False)
+    if len(all_of) + min(len(any_of), 1) < 2:
+        raise _fail(path, where + ".all_of", "must name at least two categories (with any_of)")
+    missing = [name for name in all_of + any_of if name not in codes]
     if missing:
         raise _fail(path, where + ".all_of", "unknown categor(y/ies) %s" % ", ".join(missing))
-    return PolicyCombination(code=code, label=label, action=action, all_of=all_of)
+    return PolicyCombination(code=code, label=label, action=action, all_of=all_of, any_of=any_of)
 
 
 def parse_policy(data: bytes, *, path: Path) -> Policy:
@@ -247,6 +294,12 @@ def parse_policy(data: bytes, *, path: Path) -> Policy:
         path=str(path),
         categories=tuple(categories),
         combinations=tuple(combinations),
+        words=frozenset(
+            word
+            for category in categories
+            for entry in ([category.lexicon] if category.lexicon else []) + [g for groups in category.together for g in groups]
+            for word in topics.lexicon_words(entry)
+        ),
     )
 
 
@@ -326,13 +379,14 @@ def _semantic_hit(
     window_embeddings: np.ndarray,
     examples: np.ndarray,
     counters: np.ndarray,
+    judged: np.ndarray,
 ) -> PolicyHit | None:
     if not len(examples) or not windows:
         return None
     similarities = window_embeddings @ examples.T  # windows x examples
     best_example = similarities.argmax(axis=1)
     best = similarities.max(axis=1)
-    eligible = best >= category.threshold
+    eligible = (best >= category.threshold) & judged
     if len(counters):
         # A part closer to a counter-example ("a mother breastfeeding") than to any example is not a hit.
         eligible &= best > (window_embeddings @ counters.T).max(axis=1)
@@ -374,6 +428,42 @@ def _keyword_hit(category: PolicyCategory, policy: Policy, prompt: str, reading:
     return None
 
 
+def _lexicon_hit(category: PolicyCategory, policy: Policy, reading: NormalisedText) -> tuple[PolicyHit | None, list]:
+    """Return the category's lexicon hit (a term, or every group of a ``together`` entry) and the blocked places.
+
+    Blocked places (look-alikes, refused terms) are spans of ``reading.text``.
+    """
+    blocked: list[tuple[int, int]] = []
+    span = None
+    if category.lexicon is not None:
+        found = topics.lexicon_find([category.lexicon], reading)
+        blocked.extend(found.blocked)
+        span = found.span
+    for groups in category.together:
+        if span is not None:
+            break
+        finds = [topics.lexicon_find([group], reading) for group in groups]
+        for found in finds:
+            blocked.extend(found.blocked)
+        places = [found.span for found in finds]
+        if all(place is not None for place in places):
+            span = (min(place[0] for place in places if place), max(place[1] for place in places if place))
+    if span is None:
+        return None, blocked
+    start, end = reading.original_span(*span)
+    hit = PolicyHit(
+        category=category.code,
+        action=category.action,
+        score=1.0,
+        span=(start, end),
+        method=METHOD_LEXICON,
+        matched_example=reading.original[start:end],
+        policy_version=policy.version,
+        policy_sha256=policy.sha256,
+    )
+    return hit, blocked
+
+
 def policy_check(prompt: str, *, policy: Policy | None = None) -> list[PolicyHit]:
     """Return the categories of the policy in force that ``prompt`` touches, in the policy's order.
 
@@ -381,27 +471,38 @@ def policy_check(prompt: str, *, policy: Policy | None = None) -> list[PolicyHit
     categories were all hit. ``allow`` categories are included. Raise ``PolicyConfigError`` if
     the policy file is invalid and ``TopicCheckUnavailable`` if the sentence model cannot run.
     """
+    import numpy
+
     policy = policy or load_policy()
     embeddings = _category_embeddings(policy)  # loads the model: fails closed even for an empty prompt
     # The model reads the prompt as a person would: "a n4ked man" is "a naked man" (moderation.text).
-    reading = plain_reading(prompt)
-    windows = [(*reading.original_span(start, end), text) for start, end, text in topics.prompt_windows(reading.text)]
+    reading = plain_reading(prompt, prefer=policy.words)
+    reading_windows = topics.prompt_windows(reading.text)
+    windows = [(*reading.original_span(start, end), text) for start, end, text in reading_windows]
     window_embeddings = topics.embed_texts([text for _, _, text in windows]) if windows else None
 
     hits: dict[str, PolicyHit] = {}
     for category in policy.categories:
         hit = _keyword_hit(category, policy, prompt, reading)
+        blocked: list[tuple[int, int]] = []
+        if hit is None:
+            hit, blocked = _lexicon_hit(category, policy, reading)
         if hit is None and window_embeddings is not None:
             examples, counters = embeddings[category.code]
-            hit = _semantic_hit(category, policy, windows, window_embeddings, examples, counters)
+            # A window holding a look-alike or a refused term ("naked eye", "not naked") is no evidence.
+            judged = numpy.array(
+                [not any(a < end and start < b for a, b in blocked) for start, end, _ in reading_windows], dtype=bool
+            )
+            hit = _semantic_hit(category, policy, windows, window_embeddings, examples, counters, judged)
         if hit is not None:
             hits[category.code] = hit
 
     for combination in policy.combinations:
         parts = [hits.get(code) for code in combination.all_of]
-        if any(part is None for part in parts):
+        alternatives = [hits[code] for code in combination.any_of if code in hits]
+        if any(part is None for part in parts) or (combination.any_of and not alternatives):
             continue
-        found = [part for part in parts if part is not None]
+        found = [part for part in parts if part is not None] + alternatives[:1]
         hits[combination.code] = PolicyHit(
             category=combination.code,
             action=combination.action,

@@ -4,6 +4,7 @@ A hostile prompt hides words from a filter with tricks a person reading it sees 
 look-alike letters from other scripts (Cyrillic "О", Cherokee, mathematical bold, small
 capitals "ʙᴀʀᴀᴄᴋ", fullwidth "Ｏｂａｍａ"), accents, invisible characters and bidirectional
 controls, leetspeak ("n4ked", "s3x", "$exy"), letters spaced or dotted apart ("n.u.d.e"),
+letters masked ("s*x", "p**n"),
 words glued to others with symbols ("Obama@Biden") and text written backwards. This module
 undoes them once, the same way for every stage, and keeps for each character of the result the
 position in the prompt it came from, so that every stage reports spans of the prompt as written.
@@ -30,7 +31,7 @@ import logging
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
@@ -240,20 +241,54 @@ def word_spans(text: str, *, symbols: bool = True) -> list[tuple[int, int]]:
 
 
 def _joins(gap: str) -> bool:
-    """Say whether letters separated by ``gap`` are read as one word ("s e x", "n.u.d.e", "n. u. d. e")."""
-    return len(gap) == 1 or (len(gap) == 2 and not gap.isspace())
+    """Say whether letters separated by ``gap`` are read as one word ("s e x", "n  a  k  e  d", "n. u. d. e")."""
+    return 0 < len(gap) <= MAX_LETTER_GAP and "\n" not in gap
+
+
+#: The widest gap between letters written apart that still joins them ("n   a   k   e   d").
+MAX_LETTER_GAP = 4
+#: Characters that hide letters inside a word: "s*x", "p**n", "n#ked".
+MASKS = "*#"
+_MASKED_RE = re.compile(r"[^\W\d_]+(?:[%s]+[^\W\d_]+)+" % re.escape(MASKS))
+
+
+def _unmask(masked: str, prefer: frozenset[str]) -> str | None:
+    """Return the word ``masked`` ("s*x") hides: a preferred word it fits, else its one known vowel filling."""
+    pattern = re.compile("^%s$" % "".join("[a-z]" if char in MASKS else re.escape(char) for char in masked))
+    fits = sorted(word for word in prefer if len(word) == len(masked) and pattern.match(word))
+    if fits:
+        return fits[0]
+    if sum(char in MASKS for char in masked) > 2:
+        return None
+    known = vocabulary()
+    fillings = set()
+    slots = [index for index, char in enumerate(masked) if char in MASKS]
+    for letters in itertools.product("aeiouy", repeat=len(slots)):
+        word = list(masked)
+        for slot, letter in zip(slots, letters, strict=True):
+            word[slot] = letter
+        if "".join(word) in known:
+            fillings.add("".join(word))
+    return fillings.pop() if len(fillings) == 1 else None
 
 
 #: Marks that end a clause; kept in the plain reading (the semantic stages cut clauses at them).
 CLAUSE_MARKS = ",;:.?!"
 
 
-@cache
-def _plain(text: str) -> tuple[str, tuple[int, ...]]:
+@lru_cache(maxsize=4096)
+def _plain(text: str, prefer: frozenset[str] = frozenset()) -> tuple[str, tuple[int, ...]]:
     """The plain reading of normalised ``text``: its words as letters, separated by single spaces.
 
     Returns the reading and, for each of its characters, the index in ``text`` it came from.
     """
+    # Masked words ("s*x") are read first, as the word they hide, or left to be split apart.
+    unmasked = list(text)
+    for match in _MASKED_RE.finditer(text):
+        word = _unmask(match.group(), prefer)
+        if word is not None:
+            unmasked[match.start() : match.end()] = word
+    text = "".join(unmasked)
     words: list[tuple[str, int, int]] = []  # (letters, start, end) in text
     for start, end in word_spans(text):
         raw = text[start:end]
@@ -276,25 +311,35 @@ def _plain(text: str) -> tuple[str, tuple[int, ...]]:
     # Letters written apart ("s e x", "n.u.d.e") are joined into one word.
     joined: list[tuple[str, list[int], int, int]] = []
     index = 0
+    def gap(i: int) -> str:
+        return text[words[i][2] : words[i + 1][1]]
+
     while index < len(words):
         run = [index]
+        # The letters of one word are set apart alike: "a n.u.d.e" is "a nude", not "anude".
         while (
             run[-1] + 1 < len(words)
             and len(words[run[-1]][0]) == 1
             and len(words[run[-1] + 1][0]) == 1
             and words[run[-1]][0].isalpha()
-            and _joins(text[words[run[-1]][2] : words[run[-1] + 1][1]])
+            and _joins(gap(run[-1]))
+            and gap(run[-1]) == gap(run[0])
         ):
             run.append(run[-1] + 1)
+        if len(run) >= 4 and words[run[0]][0] in "ai":
+            # "a s e x scene": the article is a word of its own when the rest reads as one.
+            whole, rest = ("".join(words[i][0] for i in part) for part in (run, run[1:]))
+            if whole not in vocabulary() and rest in vocabulary():
+                run = run[:1]
         if len(run) >= 3:
             joined.append(
                 ("".join(words[i][0] for i in run), [words[i][1] for i in run], words[run[0]][1], words[run[-1]][2])
             )
+            index = run[-1] + 1
         else:
-            for i in run:
-                word, start, end = words[i]
-                joined.append((word, list(range(start, start + len(word))), start, end))
-        index = run[-1] + 1
+            word, start, end = words[index]
+            joined.append((word, list(range(start, start + len(word))), start, end))
+            index += 1
     chars: list[str] = []
     offsets: list[int] = []
     previous_end = 0
@@ -312,10 +357,15 @@ def _plain(text: str) -> tuple[str, tuple[int, ...]]:
     return "".join(chars), tuple(offsets)
 
 
-def plain_reading(prompt: str) -> NormalisedText:
-    """Return the plain reading of ``prompt`` (see the module's docstring), mapped to ``prompt``."""
+def plain_reading(prompt: str, *, prefer: frozenset[str] = frozenset()) -> NormalisedText:
+    """Return the plain reading of ``prompt`` (see the module's docstring), mapped to ``prompt``.
+
+    A word with letters hidden by ``MASKS`` ("s*x", "p**n") is read as a word of ``prefer`` that
+    fits it (the words a stage is looking for), else as its only vowel filling that is a known
+    word, else split at the masks.
+    """
     normalised = normalise_text(prompt)
-    text, positions = _plain(normalised.text)
+    text, positions = _plain(normalised.text, prefer)
     offsets = tuple(normalised.offsets[position] for position in positions)
     return NormalisedText(original=prompt, text=text, offsets=offsets)
 

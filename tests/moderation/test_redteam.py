@@ -12,8 +12,8 @@ from bench import redteam
 
 #: Test-half figures (docs/accuracy.md); a change that lowers one fails here.
 FLOORS = {
-    "people": {"recall": 0.96, "precision": 0.90},  # goal: every name under every evasion (1.0)
-    "policy": {"recall": 0.58, "precision": 0.69},  # goal 0.95 / 0.95: not met
+    "people": {"recall": 0.96, "precision": 0.95},  # goal: every name under every evasion (1.0)
+    "policy": {"recall": 0.80, "precision": 0.93},  # goal 0.95 / 0.95: not met
     "topics": {"recall": 0.82, "precision": 0.86},  # goal 0.95 / 0.95: not met
 }
 
