@@ -439,17 +439,17 @@ def _strict_pattern(phrase: str) -> _Pattern:
     are word boundaries: "14 words" would silently become "words". Such terms belong in a regular
     expression instead.
     """
-    from moderation.text import plain_reading
-
-    from moderation.text import normalise_text
+    from moderation.text import normalise_text, plain_reading
 
     def letters(text: str) -> str:
         return "".join(char for char in text if char.isalpha())
 
     words = [match.group() for match in _WORD_RE.finditer(plain_reading(phrase).text)]
     pattern = _pattern(phrase)
-    if pattern is None or any(char.isdigit() for char in phrase) or letters("".join(words)) != letters(
-        normalise_text(phrase).text
+    if (
+        pattern is None
+        or any(char.isdigit() for char in phrase)
+        or letters("".join(words)) != letters(normalise_text(phrase).text)
     ):
         raise LexiconTermError("%r does not read as words (digits and symbols belong in a keyword)" % phrase)
     return pattern

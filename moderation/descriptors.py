@@ -260,7 +260,9 @@ def _distinct(prompt: str, hits: list[DescriptorHit]) -> list[DescriptorHit]:
     kept: list[DescriptorHit] = []
     for hit in hits:
         named_other = any(
-            str(name.likeness_id) != str(hit.likeness_id) and name.span[0] <= hit.span[0] and hit.span[1] <= name.span[1]
+            str(name.likeness_id) != str(hit.likeness_id)
+            and name.span[0] <= hit.span[0]
+            and hit.span[1] <= name.span[1]
             for name in names
         )
         if named_other and not any(str(name.likeness_id) == str(hit.likeness_id) for name in names):

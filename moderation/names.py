@@ -597,9 +597,7 @@ def _capitalised_unknown(normalised: NormalisedText, tokens: list[_Token], posit
     climbing" can only be a name.
     """
     start, _end = normalised.original_span(tokens[position].start, tokens[position].end)
-    return normalised.original[start].isupper() and not (
-        {form.text for form in tokens[position].forms} & vocabulary()
-    )
+    return normalised.original[start].isupper() and not ({form.text for form in tokens[position].forms} & vocabulary())
 
 
 def _without_contained(hits: Iterable[NameHit]) -> list[NameHit]:

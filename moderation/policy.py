@@ -183,8 +183,18 @@ def _parse_category(path: Path, index: int, raw: Any) -> PolicyCategory:
     where = "category %s" % code
     unknown = sorted(
         set(raw)
-        - {"code", "label", "action", "threshold", "keywords", "terms", "exclusions", "together", "examples",
-           "counter_examples"}
+        - {
+            "code",
+            "label",
+            "action",
+            "threshold",
+            "keywords",
+            "terms",
+            "exclusions",
+            "together",
+            "examples",
+            "counter_examples",
+        }
     )
     if unknown:
         raise _fail(path, where, "unknown field(s) %s" % ", ".join(unknown))
@@ -214,7 +224,10 @@ def _parse_category(path: Path, index: int, raw: Any) -> PolicyCategory:
         if not isinstance(entry, list) or len(entry) < 2:
             raise _fail(path, entry_where, "must be a list of at least two term groups")
         groups_of.append(
-            [_string_list(path, "%s[%d]" % (entry_where, index), group, required=True) for index, group in enumerate(entry)]
+            [
+                _string_list(path, "%s[%d]" % (entry_where, index), group, required=True)
+                for index, group in enumerate(entry)
+            ]
         )
     try:
         lexicon = topics.lexicon_entry(code, terms, exclusions) if terms else None
@@ -297,7 +310,8 @@ def parse_policy(data: bytes, *, path: Path) -> Policy:
         words=frozenset(
             word
             for category in categories
-            for entry in ([category.lexicon] if category.lexicon else []) + [g for groups in category.together for g in groups]
+            for entry in ([category.lexicon] if category.lexicon else [])
+            + [g for groups in category.together for g in groups]
             for word in topics.lexicon_words(entry)
         ),
     )

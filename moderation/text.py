@@ -311,6 +311,7 @@ def _plain(text: str, prefer: frozenset[str] = frozenset()) -> tuple[str, tuple[
     # Letters written apart ("s e x", "n.u.d.e") are joined into one word.
     joined: list[tuple[str, list[int], int, int]] = []
     index = 0
+
     def gap(i: int) -> str:
         return text[words[i][2] : words[i + 1][1]]
 

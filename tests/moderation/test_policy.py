@@ -323,7 +323,10 @@ def test_the_policy_is_read_again_when_the_file_changes(settings: Any, tmp_path:
             "category weapons.threshold: must be a number in (0, 1]",
         ),
         ({"version": "1", "categories": [_category(threshold="high", keywords=["x"])]}, "category weapons.threshold"),
-        ({"version": "1", "categories": [_category()]}, "category weapons: needs examples, keywords, terms or together"),
+        (
+            {"version": "1", "categories": [_category()]},
+            "category weapons: needs examples, keywords, terms or together",
+        ),
         (
             {"version": "1", "categories": [_category(examples="a gun")]},
             "category weapons.examples: must be a list of non-empty strings",
