@@ -113,7 +113,7 @@ class Policy:
     path: str
     categories: tuple[PolicyCategory, ...]
     combinations: tuple[PolicyCombination, ...]
-    #: Every word of the categories' terms: what a masked word ("s*x") is read as first.
+    #: The one-word terms of the categories: what a masked word ("s*x") is read as first.
     words: frozenset[str] = frozenset()
 
     def category(self, code: str) -> PolicyCategory:
