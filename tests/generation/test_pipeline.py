@@ -257,7 +257,11 @@ def test_a_moderator_approving_a_reviewed_request_queues_it(registry, api_client
     from moderation.models import Flag
 
     generation = services.generation_request(
-        requester=registry.creator, prompt="a man at a press conference", kind="image", use="personal", cameos=[]
+        requester=registry.creator,
+        prompt="a senator led away in handcuffs, news photo",
+        kind="image",
+        use="personal",
+        cameos=[],
     )
     assert generation.status == Status.IN_REVIEW  # deceptive_political: review
     flag = Flag.objects.get(gate_decision=generation.pre_decision)
