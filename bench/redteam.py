@@ -146,8 +146,9 @@ def measure(split: str, *, names: dict[str, str], refused: list[str]) -> Report:
     for item in prompts:
         prompt = item["prompt"]
         if item["stage"] in PEOPLE_STAGES:
-            found = {names.get(str(hit.likeness_id)) for hit in find_names(prompt, index)}
-            found |= {names.get(str(hit.likeness_id)) for hit in find_descriptors(prompt)}
+            name_hits = find_names(prompt, index)
+            found = {names.get(str(hit.likeness_id)) for hit in name_hits}
+            found |= {names.get(str(hit.likeness_id)) for hit in find_descriptors(prompt, names=name_hits)}
             mentioned, _unknown = mentions_resolve(prompt)
             found |= {names.get(str(likeness.pk)) for likeness in mentioned}
             found.discard(None)

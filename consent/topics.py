@@ -424,12 +424,19 @@ def _word_forms(word: str) -> frozenset[str]:
 
 
 def _pattern(phrase: str) -> _Pattern | None:
+    words = _phrase_words(phrase)
+    return _pattern_of(words, phrase) if words else None
+
+
+def _pattern_of(words: list[str], phrase: str) -> _Pattern:
+    return _Pattern(forms=tuple(_word_forms(word) for word in words), joined="-" in phrase)
+
+
+def _phrase_words(phrase: str) -> list[str]:
+    """Return the words of ``phrase`` read as a prompt is (``moderation.text.plain_reading``)."""
     from moderation.text import plain_reading
 
-    words = [match.group() for match in _WORD_RE.finditer(plain_reading(phrase).text)]
-    if not words:
-        return None
-    return _Pattern(forms=tuple(_word_forms(word) for word in words), joined="-" in phrase)
+    return [match.group() for match in _WORD_RE.finditer(plain_reading(phrase).text)]
 
 
 def _strict_pattern(phrase: str) -> _Pattern:
@@ -439,20 +446,19 @@ def _strict_pattern(phrase: str) -> _Pattern:
     are word boundaries: "14 words" would silently become "words". Such terms belong in a regular
     expression instead.
     """
-    from moderation.text import normalise_text, plain_reading
+    from moderation.text import normalise_text
 
     def letters(text: str) -> str:
         return "".join(char for char in text if char.isalpha())
 
-    words = [match.group() for match in _WORD_RE.finditer(plain_reading(phrase).text)]
-    pattern = _pattern(phrase)
+    words = _phrase_words(phrase)
     if (
-        pattern is None
+        not words
         or any(char.isdigit() for char in phrase)
         or letters("".join(words)) != letters(normalise_text(phrase).text)
     ):
         raise LexiconTermError("%r does not read as words (digits and symbols belong in a keyword)" % phrase)
-    return pattern
+    return _pattern_of(words, phrase)
 
 
 def lexicon_entry(entry_id: str, terms: Iterable[str], exclusions: Iterable[str] = ()) -> LexiconEntry:

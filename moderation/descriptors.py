@@ -24,7 +24,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from django.conf import settings
@@ -34,6 +34,9 @@ from consent import topics
 from consent.models import Likeness, LikenessStatus
 from consent.topics import TopicCheckUnavailable, model_info
 from moderation.text import plain_reading
+
+if TYPE_CHECKING:
+    from moderation.names import NameHit
 
 __all__ = [
     "DEFAULT_SYNC_INTERVAL",
@@ -203,7 +206,7 @@ class DescriptorIndex:
             "Built the descriptor index: %d descriptors of %d likenesses", len(descriptors), len(set(likeness_ids))
         )
 
-    def search(self, prompt: str, *, threshold: float) -> list[DescriptorHit]:
+    def search(self, prompt: str, *, threshold: float, names: list[NameHit] | None = None) -> list[DescriptorHit]:
         """Return the likenesses with a descriptor at least ``threshold`` close to a part of ``prompt``.
 
         One hit per likeness (its closest descriptor), closest first. Raise
@@ -241,22 +244,24 @@ class DescriptorIndex:
             hits[likeness_id] = DescriptorHit(
                 likeness_id=likeness_id, descriptor=descriptors[column], score=score, span=(start, end)
             )
-        return _distinct(prompt, sorted(hits.values(), key=lambda hit: -hit.score))
+        return _distinct(prompt, sorted(hits.values(), key=lambda hit: -hit.score), names)
 
 
-def _distinct(prompt: str, hits: list[DescriptorHit]) -> list[DescriptorHit]:
+def _distinct(prompt: str, hits: list[DescriptorHit], names: list[NameHit] | None) -> list[DescriptorHit]:
     """Drop the hits that a clearer reading of the same words explains (``hits`` closest first).
 
     A part of the prompt that is another registered person's name ("Barack Obama" is not "Barack
     Obama's vice president") describes nobody else; and where two descriptions fit the same words,
     one far closer than the other ("the 46th president": 0.99 for the 46th, 0.77 for the 44th),
-    the words describe the closer one only.
+    the words describe the closer one only. ``names`` are the prompt's name hits, found here if
+    not given.
     """
     if not hits:
         return hits
-    from moderation.names import find_names
+    if names is None:
+        from moderation.names import find_names
 
-    names = find_names(prompt)
+        names = find_names(prompt)
     kept: list[DescriptorHit] = []
     for hit in hits:
         named_other = any(
@@ -289,14 +294,18 @@ def reset_index() -> None:
     _index.reset()
 
 
-def find_descriptors(prompt: str, *, threshold: float | None = None) -> list[DescriptorHit]:
+def find_descriptors(
+    prompt: str, *, threshold: float | None = None, names: list[NameHit] | None = None
+) -> list[DescriptorHit]:
     """Return the registered likenesses that ``prompt`` describes, closest first.
 
     A likeness hits when one of its descriptors is at least ``threshold`` close to a part of the
     prompt that is closer to it than to every description in ``GENERIC_PERSONS``.
     ``threshold`` defaults to the setting ``SIGILLO_DESCRIPTOR_THRESHOLD``. Record
-    ``model_info()`` with the decision. Raise ``TopicCheckUnavailable`` if the model cannot run.
+    ``model_info()`` with the decision. ``names`` are the prompt's registered-name hits
+    (``moderation.names.find_names``), if the caller has them: a part of the prompt that names
+    someone describes nobody else. Raise ``TopicCheckUnavailable`` if the model cannot run.
     """
     if threshold is None:
         threshold = float(getattr(settings, "SIGILLO_DESCRIPTOR_THRESHOLD", DEFAULT_THRESHOLD))
-    return _index.search(prompt, threshold=threshold)
+    return _index.search(prompt, threshold=threshold, names=names)

@@ -101,8 +101,10 @@ def _prompt_stage(state: GateState) -> None:
                 method=hit.method,
             )
         state.engines["policy"] = policy_info()
+    names = None
     with guarded(state, "names"):
-        for hit in find_names(prompt, registry_name_index()):
+        names = find_names(prompt, registry_name_index())
+        for hit in names:
             state.add(
                 ReasonCode.REGISTERED_NAME,
                 "The prompt names a registered person (%s)." % hit.name,
@@ -114,7 +116,7 @@ def _prompt_stage(state: GateState) -> None:
             )
             state.found.setdefault(str(hit.likeness_id), {"by": "name", "span": list(hit.span)})
     with guarded(state, "descriptors"):
-        for hit in find_descriptors(prompt):
+        for hit in find_descriptors(prompt, names=names):
             state.add(
                 ReasonCode.REGISTERED_DESCRIPTOR,
                 "The prompt describes a registered person (%s)." % hit.descriptor,

@@ -236,6 +236,53 @@ def make_face(
     )
 
 
+#: Where ArcFace-style recognizers (insightface's packs, SFace) expect the five landmarks (eyes,
+#: nose tip, mouth corners; image left first) in their 112x112 aligned crop.
+ARCFACE_TEMPLATE = np.array(
+    [
+        [38.2946, 51.6963],
+        [73.5318, 51.5014],
+        [56.0252, 71.7366],
+        [41.5493, 92.3655],
+        [70.7299, 92.2041],
+    ],
+    dtype=np.float32,
+)
+
+
+def similarity_transform(source: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Return the 2x3 similarity transform (rotation, uniform scale, shift) taking ``source``
+    points closest to ``target`` points in the least-squares sense (Umeyama's method, as
+    scikit-image's ``SimilarityTransform.estimate`` used by insightface)."""
+    source = np.asarray(source, dtype=np.float64)
+    target = np.asarray(target, dtype=np.float64)
+    source_mean, target_mean = source.mean(axis=0), target.mean(axis=0)
+    source_centered, target_centered = source - source_mean, target - target_mean
+    covariance = target_centered.T @ source_centered / len(source)
+    u, singular, vt = np.linalg.svd(covariance)
+    sign = np.ones(2)
+    if np.linalg.det(covariance) < 0:
+        sign[-1] = -1
+    rotation = u @ np.diag(sign) @ vt
+    scale = (singular * sign).sum() / source_centered.var(axis=0).sum()
+    shift = target_mean - scale * rotation @ source_mean
+    return np.hstack([scale * rotation, shift[:, None]]).astype(np.float32)
+
+
+def scaled_for_detection(image: Image.Image, max_side: int) -> tuple[Image.Image, float, float]:
+    """Return ``image`` scaled down until its long side is at most ``max_side``, and the x and y scales.
+
+    Boxes found on the scaled image map back by dividing by the scales.
+    """
+    width, height = image.size
+    scale = min(1.0, max_side / max(width, height))
+    if scale >= 1.0:
+        return image, 1.0, 1.0
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    work = image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+    return work, size[0] / width, size[1] / height
+
+
 def largest_first(faces: list[DetectedFace]) -> list[DetectedFace]:
     """Return ``faces`` sorted by size, largest first (ties: higher detection score first)."""
     return sorted(faces, key=lambda face: (-face.size, -face.box.width * face.box.height, -face.detection_score))

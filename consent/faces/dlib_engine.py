@@ -22,6 +22,7 @@ from consent.faces.base import (
     clip_box,
     largest_first,
     make_face,
+    scaled_for_detection,
 )
 
 logger = logging.getLogger(__name__)
@@ -112,15 +113,8 @@ class DlibEngine(FaceEngine):
         self.load()
         image = image if image.mode == "RGB" else image.convert("RGB")
         width, height = image.size
-        long_side = max(width, height)
-        scale = min(1.0, MAX_DETECTION_SIDE / long_side)
-        if scale < 1.0:
-            size = (max(1, round(width * scale)), max(1, round(height * scale)))
-            work = image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
-            scale_x, scale_y = size[0] / width, size[1] / height
-        else:
-            work, scale_x, scale_y = image, 1.0, 1.0
-        upsample = 2 if long_side * scale < SMALL_IMAGE_SIDE else 1
+        work, scale_x, scale_y = scaled_for_detection(image, MAX_DETECTION_SIDE)
+        upsample = 2 if max(work.size) < SMALL_IMAGE_SIDE else 1
         pixels = np.ascontiguousarray(np.asarray(work, dtype=np.uint8))
 
         with self._run_lock:

@@ -21,6 +21,7 @@ import numpy as np
 from PIL import Image
 
 from consent.faces.base import (
+    ARCFACE_TEMPLATE,
     DetectedFace,
     EngineUnavailable,
     FaceEngine,
@@ -28,22 +29,11 @@ from consent.faces.base import (
     configured_thresholds,
     largest_first,
     make_face,
+    similarity_transform,
 )
 
 logger = logging.getLogger(__name__)
 
-#: Where insightface's ArcFace models expect the five landmarks (eyes, nose tip, mouth
-#: corners) in the 112x112 aligned crop.
-ARCFACE_TEMPLATE = np.array(
-    [
-        [38.2946, 51.6963],
-        [73.5318, 51.5014],
-        [56.0252, 71.7366],
-        [41.5493, 92.3655],
-        [70.7299, 92.2041],
-    ],
-    dtype=np.float32,
-)
 RECOGNIZER_SIDE = 112
 #: SCRFD's input size when the detector accepts any size (insightface's default).
 DEFAULT_DETECTION_SIZE = (640, 640)
@@ -168,25 +158,6 @@ def nms(boxes: np.ndarray, scores: np.ndarray, threshold: float = NMS_THRESHOLD)
         iou = overlap / (areas[best] + areas[rest] - overlap)
         order = rest[iou <= threshold]
     return keep
-
-
-def similarity_transform(source: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """Return the 2x3 similarity transform (rotation, uniform scale, shift) taking ``source``
-    points closest to ``target`` points in the least-squares sense (Umeyama's method, as
-    scikit-image's ``SimilarityTransform.estimate`` used by insightface)."""
-    source = np.asarray(source, dtype=np.float64)
-    target = np.asarray(target, dtype=np.float64)
-    source_mean, target_mean = source.mean(axis=0), target.mean(axis=0)
-    source_centered, target_centered = source - source_mean, target - target_mean
-    covariance = target_centered.T @ source_centered / len(source)
-    u, singular, vt = np.linalg.svd(covariance)
-    sign = np.ones(2)
-    if np.linalg.det(covariance) < 0:
-        sign[-1] = -1
-    rotation = u @ np.diag(sign) @ vt
-    scale = (singular * sign).sum() / source_centered.var(axis=0).sum()
-    shift = target_mean - scale * rotation @ source_mean
-    return np.hstack([scale * rotation, shift[:, None]]).astype(np.float32)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,17 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from consent.faces.base import DetectedFace, EngineUnavailable, FaceEngine, clip_box, largest_first, make_face
+from consent.faces.base import (
+    ARCFACE_TEMPLATE,
+    DetectedFace,
+    EngineUnavailable,
+    FaceEngine,
+    clip_box,
+    largest_first,
+    make_face,
+    scaled_for_detection,
+    similarity_transform,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -41,12 +51,7 @@ MAX_DETECTION_SIDE = 1600
 DETECTION_THRESHOLD = 0.6
 #: Overlapping detections above this intersection over union are one face.
 NMS_THRESHOLD = 0.3
-#: Where the five landmarks (eyes, nose tip, mouth corners; image left first) lie in the 112x112
-#: crop SFace reads (the template of its training, as OpenCV's ``alignCrop`` uses it).
-TEMPLATE = np.array(
-    [[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366], [41.5493, 92.3655], [70.7299, 92.2041]],
-    dtype=np.float32,
-)
+#: The side of the aligned crop SFace reads (landmarks placed on ``ARCFACE_TEMPLATE``).
 CROP_SIDE = 112
 
 
@@ -136,15 +141,9 @@ class SFaceEngine(FaceEngine):
         self.load()
         image = image if image.mode == "RGB" else image.convert("RGB")
         width, height = image.size
-        scale = min(1.0, MAX_DETECTION_SIDE / max(width, height))
-        if scale < 1.0:
-            size = (max(1, round(width * scale)), max(1, round(height * scale)))
-            work = image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
-        else:
-            work = image
+        work, scale_x, scale_y = scaled_for_detection(image, MAX_DETECTION_SIDE)
         rgb = np.ascontiguousarray(np.asarray(work, dtype=np.uint8))
         bgr = np.ascontiguousarray(rgb[:, :, ::-1])  # YuNet reads BGR
-        scale_x, scale_y = work.size[0] / width, work.size[1] / height
 
         faces = []
         with self._run_lock:
@@ -164,16 +163,7 @@ class SFaceEngine(FaceEngine):
     def _embed(self, cv2: Any, rgb: np.ndarray, row: np.ndarray) -> np.ndarray:
         """Align the face of detection ``row`` to SFace's template and return its unit embedding."""
         points = np.asarray(row[4:14], dtype=np.float32).reshape(5, 2)
-        transform, _ = cv2.estimateAffinePartial2D(points, TEMPLATE, method=cv2.LMEDS)
-        if transform is None:  # degenerate landmarks: fall back to the box, stretched to the crop
-            x, y, w, h = (float(value) for value in row[:4])
-            transform = np.array(
-                [
-                    [CROP_SIDE / max(w, 1.0), 0, -x * CROP_SIDE / max(w, 1.0)],
-                    [0, CROP_SIDE / max(h, 1.0), -y * CROP_SIDE / max(h, 1.0)],
-                ],
-                dtype=np.float64,
-            )
+        transform = similarity_transform(points, ARCFACE_TEMPLATE)
         crop = cv2.warpAffine(rgb, transform, (CROP_SIDE, CROP_SIDE), flags=cv2.INTER_LINEAR)
         blob = cv2.dnn.blobFromImage(crop, 1.0, (CROP_SIDE, CROP_SIDE), (0, 0, 0), False, False)
         self._recognizer.setInput(blob)

@@ -88,8 +88,7 @@ def photos(engine: FaceEngine) -> dict[str, tuple[Image.Image, DetectedFace]]:
     return loaded
 
 
-@pytest.fixture(scope="module")
-def samples(engine: FaceEngine, photos: dict) -> list[tuple[str, str, DetectedFace]]:
+def samples_of(engine: FaceEngine, photos: dict) -> list[tuple[str, str, DetectedFace]]:
     """(identity, "path variation", face) for every photo and every variation of it."""
     found = []
     for index, (identity, path) in enumerate(faces.identity_photos()):
@@ -98,6 +97,11 @@ def samples(engine: FaceEngine, photos: dict) -> list[tuple[str, str, DetectedFa
         for name, varied in variations(image, face, index).items():
             found.append((identity, "%s %s" % (path, name), single_face(engine, varied)))
     return found
+
+
+@pytest.fixture(scope="module")
+def samples(engine: FaceEngine, photos: dict) -> list[tuple[str, str, DetectedFace]]:
+    return samples_of(engine, photos)
 
 
 def test_every_photo_and_variation_shows_one_face_good_enough_to_enroll(samples: list) -> None:

@@ -8,9 +8,6 @@ too small for its HOG detector.
 from __future__ import annotations
 
 import itertools
-import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +28,7 @@ from consent.faces import (
 )
 from consent.faces.sface_engine import MODEL
 from tests.consent import faces
-from tests.consent.test_face_engine import GROUP, single_face, variations
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.consent.test_face_engine import GROUP, samples_of
 
 
 def all_identity_photos() -> list[tuple[str, str]]:
@@ -62,13 +57,7 @@ def photos(engine: FaceEngine) -> dict[str, tuple[Image.Image, DetectedFace]]:
 
 @pytest.fixture(scope="module")
 def samples(engine: FaceEngine, photos: dict) -> list[tuple[str, str, DetectedFace]]:
-    found = []
-    for index, (identity, path) in enumerate(faces.identity_photos()):
-        image, face = photos[path]
-        found.append((identity, path, face))
-        for name, varied in variations(image, face, index).items():
-            found.append((identity, "%s %s" % (path, name), single_face(engine, varied)))
-    return found
+    return samples_of(engine, photos)
 
 
 def test_every_photo_and_variation_shows_one_good_face(samples: list) -> None:
@@ -176,14 +165,3 @@ def test_a_model_file_that_is_not_the_expected_one_is_refused(monkeypatch: Any, 
 
     with pytest.raises(EngineUnavailable, match="not the expected file"):
         sface_engine.SFaceEngine().load()
-
-
-def test_the_engine_module_imports_no_model_library() -> None:
-    # Covered with the other engines by tests/consent/test_face_engine.py; checked alone here too.
-    code = (
-        "import json, sys; import consent.faces.sface_engine;"
-        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in ('cv2', 'onnxruntime', 'torch'))))"
-    )
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout.strip().splitlines()[-1]) == []

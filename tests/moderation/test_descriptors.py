@@ -155,6 +155,24 @@ def test_several_likenesses_in_one_prompt_come_back_closest_first(registry: Simp
     assert hits[0].score >= hits[1].score
 
 
+def test_words_that_name_or_better_describe_someone_else_describe_nobody_else(moderator: Any) -> None:
+    obama = services.likeness_register_protected(
+        moderator=moderator, display_name="Barack Obama", descriptors=["the 44th president of the United States"]
+    )
+    biden = services.likeness_register_protected(
+        moderator=moderator,
+        display_name="Joe Biden",
+        descriptors=["Barack Obama's vice president", "the 46th president of the United States"],
+    )
+    named = "Barack Obama doing a crossword puzzle in a cafe"
+
+    # Without the name, "Barack Obama" reads as Biden's descriptor; the name says who it is.
+    assert biden.pk in {hit.likeness_id for hit in find_descriptors(named, names=[])}
+    assert find_descriptors(named) == []
+    assert [hit.likeness_id for hit in find_descriptors("the 46th president of the USA eating ice cream")] == [biden.pk]
+    assert obama.pk in {hit.likeness_id for hit in find_descriptors("Obama's vice president and the 44th president")}
+
+
 def test_the_index_picks_up_a_new_descriptor(registry: SimpleNamespace, moderator: Any) -> None:
     prompt = "the lead singer of Queen on stage at Live Aid"
     assert find_descriptors(prompt) == []
