@@ -1,7 +1,9 @@
 """Which registered likenesses does a face (or every face in an image) match, and how closely?
 
 Used by the gate on prompts' reference images and on outputs. Each result carries the
-engine's thresholds, so a decision records what it was measured against.
+engine's thresholds at the registry's current size (``FaceEngine.thresholds_at``: they tighten as
+the registry grows, to keep false identifications under the configured rate), so a decision
+records what it was measured against.
 
 Every likeness within the engine's review threshold of a face is returned, never only the
 nearest (SPEC section 2): the caller evaluates each. Two relations between them are worked out
@@ -118,12 +120,12 @@ def face_match(*, embedding: Any, engine: FaceEngine, k: int = SEARCH_PAGE) -> l
     the first search. Likenesses judged different people are resolved, and disputed duplicates
     marked, as the module's docstring says.
     """
-    from consent.search import face_search
+    from consent.search import face_search, registry_size
 
+    # The thresholds tighten as the registry grows, to keep false identifications rare (FaceEngine.thresholds_at).
+    match, review = engine.thresholds_at(registry_size(engine.name, engine.model))
     while True:
-        found = face_search(
-            embedding=embedding, engine=engine.name, model=engine.model, k=k, max_distance=engine.review_threshold
-        )
+        found = face_search(embedding=embedding, engine=engine.name, model=engine.model, k=k, max_distance=review)
         if len(found) < k:
             break
         k *= 4
@@ -141,7 +143,7 @@ def face_match(*, embedding: Any, engine: FaceEngine, k: int = SEARCH_PAGE) -> l
             display_name=likenesses[str(hit.likeness_id)].display_name,
             status=likenesses[str(hit.likeness_id)].status,
             distance=float(hit.distance),
-            outcome=str(engine.classify(hit.distance)),
+            outcome="match" if hit.distance <= match else "near_match",
             established=likeness_established(likenesses[str(hit.likeness_id)]),
         )
         for hit in found
@@ -182,10 +184,14 @@ def _relate(hits: list[LikenessHit], engine: FaceEngine) -> list[LikenessHit]:
 
 def image_match(*, image: Image.Image, engine: FaceEngine | None = None) -> list[FaceMatch]:
     """Detect every face in ``image`` and match each against the registry."""
+    from consent.search import registry_size
+
     engine = engine or get_engine()
+    faces = engine.analyze(image)
+    if not faces:
+        return []
+    thresholds = engine.thresholds(enrolled=registry_size(engine.name, engine.model))
     return [
-        FaceMatch(
-            face=face, hits=tuple(face_match(embedding=face.embedding, engine=engine)), thresholds=engine.thresholds()
-        )
-        for face in engine.analyze(image)
+        FaceMatch(face=face, hits=tuple(face_match(embedding=face.embedding, engine=engine)), thresholds=thresholds)
+        for face in faces
     ]

@@ -632,6 +632,13 @@ def face_search(*, embedding: np.ndarray, engine: str, model: str, k: int = 5, m
     return index.search(embedding=embedding, k=k, max_distance=max_distance)
 
 
+def registry_size(engine: str, model: str) -> int:
+    """Return how many faces of ``engine``/``model`` a search looks through now (the index, synced)."""
+    index = get_index(engine, model)
+    index.sync()
+    return len(index)
+
+
 def _after_fork_in_child() -> None:
     # A lock held by another thread at fork time would stay held forever in the child.
     global _registry_lock

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import abc
 import io
+import math
 import warnings
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -284,8 +285,8 @@ def scaled_for_detection(image: Image.Image, max_side: int) -> tuple[Image.Image
 
 
 def largest_first(faces: list[DetectedFace]) -> list[DetectedFace]:
-    """Return ``faces`` sorted by size, largest first (ties: higher detection score first)."""
-    return sorted(faces, key=lambda face: (-face.size, -face.box.width * face.box.height, -face.detection_score))
+    """Return ``faces`` sorted by box area, largest first (ties: higher detection score first)."""
+    return sorted(faces, key=lambda face: (-face.box.width * face.box.height, -face.size, -face.detection_score))
 
 
 def configured_thresholds(engine: str, model: str, default: tuple[float, float]) -> tuple[float, float]:
@@ -321,6 +322,10 @@ class FaceEngine(abc.ABC):
     dimension: int
     #: (match, review) thresholds used when the settings do not override them, per model.
     default_thresholds: dict[str, tuple[float, float]]
+    #: Per model, the (mean, standard deviation) of the distances between different people's
+    #: faces, measured by ``bench/face_accuracy.py`` (docs/accuracy.md); ``thresholds_at`` uses
+    #: them to keep false identifications under the configured rate as the registry grows.
+    impostor_distances: dict[str, tuple[float, float]] = {}
 
     @property
     @abc.abstractmethod
@@ -347,10 +352,59 @@ class FaceEngine(abc.ABC):
     def review_threshold(self) -> float:
         return self._thresholds()[1]
 
-    def thresholds(self) -> dict[str, Any]:
-        """Return the engine, model and thresholds, to record with every match result."""
+    def thresholds(self, enrolled: int | None = None) -> dict[str, Any]:
+        """Return the engine, model and thresholds, to record with every match result.
+
+        With ``enrolled`` (the number of faces searched), the thresholds are those decisions use
+        at that registry size (``thresholds_at``), recorded with the size and the target rates.
+        """
+        if enrolled is None:
+            match, review = self._thresholds()
+            return {"engine": self.name, "model": self.model, "match": match, "review": review}
+        match, review = self.thresholds_at(enrolled)
+        calibrated = self._thresholds()
+        return {
+            "engine": self.name,
+            "model": self.model,
+            "match": round(match, 4),
+            "review": round(review, 4),
+            "enrolled": enrolled,
+            "calibrated": {"match": calibrated[0], "review": calibrated[1]},
+            "fpir_target": {
+                "match": _target("SIGILLO_FACE_FPIR_TARGET"),
+                "review": _target("SIGILLO_FACE_REVIEW_FPIR_TARGET"),
+            },
+        }
+
+    def impostor_fit(self) -> tuple[float, float] | None:
+        """Return the measured (mean, standard deviation) of impostor distances of the model, or None."""
+        return self.impostor_distances.get(self.model)
+
+    def thresholds_at(self, enrolled: int) -> tuple[float, float]:
+        """Return the (match, review) thresholds for a search among ``enrolled`` faces.
+
+        Each comparison with a stranger's face may fall under a threshold by chance; among N
+        faces the chance that one does (the false-positive identification rate) is about N times
+        larger. With the model's impostor distances fitted (``impostor_fit``), the match threshold
+        is lowered, as the registry grows, to keep that rate under ``SIGILLO_FACE_FPIR_TARGET``
+        (default 1e-3), and the review threshold under ``SIGILLO_FACE_REVIEW_FPIR_TARGET`` (default
+        1e-2): never raised above the calibrated thresholds, the review never under the match. A
+        target of 0 turns the adjustment off.
+        """
         match, review = self._thresholds()
-        return {"engine": self.name, "model": self.model, "match": match, "review": review}
+        fitted = self.impostor_fit()
+        if fitted is None or enrolled <= 0:
+            return match, review
+        target, review_target = _target("SIGILLO_FACE_FPIR_TARGET"), _target("SIGILLO_FACE_REVIEW_FPIR_TARGET")
+        if target > 0:
+            match = min(match, fpir_threshold(target, enrolled, *fitted))
+        if review_target > 0:
+            review = min(review, fpir_threshold(review_target, enrolled, *fitted))
+        return match, max(match, review)
+
+    def classify_at(self, distance: float, enrolled: int) -> MatchLevel:
+        """Return whether ``distance`` is a match, a near match or no match among ``enrolled`` faces."""
+        return _level(distance, *self.thresholds_at(enrolled))
 
     def distance(self, a: np.ndarray, b: np.ndarray) -> float:
         """Return the Euclidean distance between two embeddings of this engine's model."""
@@ -378,6 +432,44 @@ class FaceEngine(abc.ABC):
             match_threshold=match,
             review_threshold=review,
         )
+
+
+def _target(name: str) -> float:
+    from django.conf import settings
+
+    return float(getattr(settings, name, 0.0) or 0.0)
+
+
+def normal_tail(threshold: float, mean: float, deviation: float) -> float:
+    """Return P(X <= threshold) for X ~ Normal(mean, deviation)."""
+    return 0.5 * math.erfc((mean - threshold) / (deviation * math.sqrt(2)))
+
+
+def normal_quantile(probability: float) -> float:
+    """Return z with P(Z <= z) = ``probability`` for a standard normal Z (bisection; |z| <= 40)."""
+    low, high = -40.0, 40.0
+    for _ in range(200):
+        middle = (low + high) / 2
+        if 0.5 * math.erfc(-middle / math.sqrt(2)) < probability:
+            low = middle
+        else:
+            high = middle
+    return (low + high) / 2
+
+
+def fpir(per_comparison: float, enrolled: int) -> float:
+    """Return the chance that a stranger comes within a threshold of at least one of ``enrolled``
+    faces, when each comparison does so with probability ``per_comparison``."""
+    if enrolled <= 0 or per_comparison <= 0:
+        return 0.0
+    return -math.expm1(enrolled * math.log1p(-min(per_comparison, 1 - 1e-16)))
+
+
+def fpir_threshold(target: float, enrolled: int, mean: float, deviation: float) -> float:
+    """Return the distance under which a stranger falls within any of ``enrolled`` faces with
+    probability ``target``, impostor distances being Normal(mean, deviation)."""
+    per_comparison = -math.expm1(math.log1p(-target) / max(enrolled, 1))
+    return mean + deviation * normal_quantile(per_comparison)
 
 
 def _level(distance: float, match: float, review: float) -> MatchLevel:

