@@ -184,7 +184,8 @@ def _clips(durations: list[int], sizes: list[tuple[int, int]]) -> list[Clip]:
 
 
 def _scan_once(clip: Clip) -> dict:
-    from generation.scan import output_scan, sample_video_frames
+    from generation.scan import output_scan
+    from moderation.media import sample_video_frames
 
     started = time.perf_counter()
     frames = sample_video_frames(clip.data)
@@ -209,7 +210,8 @@ def _per_frame(clip: Clip, per_frame: dict[str, list[float]]) -> None:
     """Time the stages of the scan on each sampled frame, apart: detection + embedding, search, NudeNet."""
     from consent.faces import get_engine
     from consent.matching import face_match
-    from generation.scan import nsfw_detect, sample_video_frames
+    from generation.scan import nsfw_detect
+    from moderation.media import sample_video_frames
 
     engine = get_engine()
     for frame in sample_video_frames(clip.data):

@@ -11,14 +11,15 @@ Each frame is checked twice:
   is sexual content, and gets ``SIGILLO_NSFW_ACTION`` ("block" or "review"). A consented cameo in
   such a frame blocks unless that likeness's consent explicitly allows adult use.
 
-Videos are sampled densely (``sample_video_frames``): one frame every 0.25 s of presentation time by
-default, so a face on screen for half a second is seen at least twice.
+Videos are sampled densely by the gate's one sampler (``moderation.media.sample_video_frames``):
+one frame every 0.25 s of presentation time by default, and the first frame of every new shot, so
+a face on screen for half a second is seen at least twice. Faces are followed across frames
+(``consent.faces.tracks``), and a person is reported once per track, with the frames they are in.
 
 Nothing here swallows errors: a model that cannot load, a video that cannot be decoded, a database
 error, all raise, and the caller must fail closed (hold the output back).
 """
 
-import io
 import logging
 import threading
 import time
@@ -28,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from PIL import Image
 
-from moderation.media import Frame, MediaUndecodable
+from moderation.media import Frame
 
 if TYPE_CHECKING:
     from consent.faces.base import FaceEngine
@@ -140,58 +141,6 @@ def nsfw_detect(image: Image.Image) -> NsfwResult:
     return NsfwResult(score=score, labels=labels, model=model)  # type: ignore[arg-type]
 
 
-def sample_video_frames(data: bytes, *, every_seconds: float = 0.25, max_frames: int = 240) -> list[Frame]:
-    """Return one frame every ``every_seconds`` of presentation time, first frame included, at most ``max_frames``.
-
-    The whole video is always covered: when it is longer than ``every_seconds * max_frames``, the
-    interval is widened (from the container's duration up front, else by dropping every other
-    sample while decoding) rather than the end left unscanned. Raise ``MediaUndecodable`` for
-    anything PyAV cannot read, a file without video, or frames over ``SIGILLO_MAX_IMAGE_PIXELS``.
-    """
-    import av
-
-    if every_seconds <= 0 or max_frames < 1:
-        raise ValueError("every_seconds must be positive and max_frames at least 1")
-    max_pixels = getattr(settings, "SIGILLO_MAX_IMAGE_PIXELS", None)
-    try:
-        container = av.open(io.BytesIO(data), mode="r")
-    except Exception as error:  # PyAV raises many kinds of errors for junk input
-        raise MediaUndecodable("not a video Sigillo can read (%s)" % type(error).__name__) from None
-    with container:
-        if not container.streams.video:
-            raise MediaUndecodable("the file has no video stream")
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
-        rate = float(stream.average_rate or stream.guessed_rate or 0) or None
-        interval = every_seconds
-        if container.duration:
-            interval = max(every_seconds, container.duration / 1_000_000 / max_frames)
-        picks: list[Frame] = []
-        next_time: float | None = None
-        try:
-            for index, frame in enumerate(container.decode(stream)):
-                seconds = float(frame.time) if frame.time is not None else (index / rate if rate else float(index))
-                if next_time is not None and seconds < next_time - 1e-6:
-                    continue
-                image = frame.to_image().convert("RGB")
-                if max_pixels and image.width * image.height > max_pixels:
-                    raise MediaUndecodable("the video's frames are too large")
-                picks.append(Frame(image=image, index=index, time=seconds))
-                start = picks[0].time or 0.0
-                next_time = start + interval * (int(round((seconds - start) / interval)) + 1)
-                if len(picks) > max_frames:  # longer than its duration said: halve the sampling rate
-                    picks = picks[::2]
-                    interval *= 2
-                    next_time = start + interval * (int(round((seconds - start) / interval)) + 1)
-        except MediaUndecodable:
-            raise
-        except Exception as error:
-            raise MediaUndecodable("the video could not be decoded (%s)" % type(error).__name__) from None
-    if not picks:
-        raise MediaUndecodable("the video has no frames")
-    return picks
-
-
 def _frame_number(frame: Frame, position: int) -> int:
     return frame.index if frame.index is not None else position
 
@@ -219,13 +168,20 @@ def output_scan(
     such a frame whose consent does not allow adult use (not in ``adult_allowed_ids``) blocks
     ("use_not_allowed"). Unknown faces pass.
 
+    Faces are followed across frames (``consent.faces.tracks``): a person is reported once per
+    track, at the track's nearest frame, with ``track``, and the ``frames`` and ``times`` the face
+    came close in. A match on one frame only of a face seen in three or more, none of whose other
+    frames is close, goes to review instead of blocking (``track_hits``).
+
     ``frame`` in reasons is the video frame number (the position in ``frames`` for a still image);
     a face reason's ``score`` is the embedding distance to the likeness (lower is closer).
 
     Any failure (a model that cannot load, a database error) raises: the caller must fail closed.
     """
     from consent.faces import get_engine
+    from consent.faces.tracks import assign_tracks, stranger_distance, track_hits
     from consent.matching import image_match
+    from consent.search import registry_size
 
     engine = engine or get_engine()
     threshold = nsfw_threshold()
@@ -237,6 +193,9 @@ def output_scan(
     embeddings: list[Any] = []
     nsfw: list[dict[str, Any]] = []
     faces_seconds = nsfw_seconds = 0.0
+    seen: list[tuple[int, Frame, list[Any]]] = []
+    cameos_seen: dict[str, list[tuple[Any, dict[str, Any]]]] = {}
+    sexual_frames: list[tuple[int, Frame]] = []
     for position, frame in enumerate(frames):
         number = _frame_number(frame, position)
         started = time.perf_counter()
@@ -245,9 +204,10 @@ def output_scan(
         started = time.perf_counter()
         reading = nsfw_detect(frame.image)
         nsfw_seconds += time.perf_counter() - started
-        sexual = reading.score >= threshold
         nsfw.append({"frame": number, "time": frame.time, "threshold": threshold, **reading.as_dict()})
-        if sexual:
+        seen.append((number, frame, matches))
+        if reading.score >= threshold:
+            sexual_frames.append((number, frame))
             reasons.append(
                 {
                     "code": "policy_violation",
@@ -260,64 +220,88 @@ def output_scan(
                     "detail": "NudeNet scored exposed nudity %.2f (threshold %.2f)" % (reading.score, threshold),
                 }
             )
-        cameos_here: dict[str, Any] = {}
-        for match in matches:
-            box = match.face.box.as_dict()
+    # Faces are followed across frames: each track is one face on screen, reported once per person.
+    numbers = assign_tracks(
+        [[match.face for match in matches] for _, _, matches in seen],
+        distance=engine.distance,
+        same_face=engine.review_threshold,
+        different_face=stranger_distance(engine),
+    )
+    tracks: dict[int, list[tuple[dict[str, Any], list[Any]]]] = {}
+    for (number, frame, matches), track_numbers in zip(seen, numbers, strict=True):
+        for match, track in zip(matches, track_numbers, strict=True):
             cameo = any(hit.likeness_id in cameos for hit in match.hits)
-            faces.append({"frame": number, "time": frame.time, "cameo": cameo, **match.as_dict()})
+            faces.append({"frame": number, "time": frame.time, "track": track, "cameo": cameo, **match.as_dict()})
             embeddings.append(match.face.embedding)
+            where = {"frame": number, "time": frame.time, "box": match.face.box.as_dict()}
+            tracks.setdefault(track, []).append((where, list(match.hits)))
             for hit in match.hits:
-                where = {
-                    "stage": "output",
-                    "likeness_id": hit.likeness_id,
-                    "score": round(hit.distance, 4),
-                    "box": box,
-                    "frame": number,
-                    "time": frame.time,
-                }
                 if hit.likeness_id in cameos:
-                    cameos_here.setdefault(hit.likeness_id, (hit, box))
-                    continue
-                if hit.duplicate_of:
-                    reasons.append(
-                        {
-                            "code": "disputed_duplicate",
-                            "verdict": "allow",
-                            "duplicate_of": hit.duplicate_of,
-                            **where,
-                            "detail": "a face in the output is also registered, disputed, as %s; the likeness "
-                            "that held it first decides" % hit.display_name,
-                        }
-                    )
-                    continue
-                blocks = hit.outcome == "match"
+                    cameos_seen.setdefault(hit.likeness_id, []).append((hit, where))
+    for track, observations in sorted(tracks.items()):
+        for combined in track_hits(observations):
+            hit = combined.best
+            if hit.likeness_id in cameos:
+                continue
+            where = {
+                "stage": "output",
+                "likeness_id": hit.likeness_id,
+                "score": round(hit.distance, 4),
+                **combined.best_at,
+                "track": track,
+                "frames": [item["frame"] for item in combined.close_in],
+                "times": [item["time"] for item in combined.close_in],
+            }
+            if hit.duplicate_of:
                 reasons.append(
                     {
-                        "code": "registered_face" if blocks else "face_near_match",
-                        "verdict": "block" if blocks else "review",
+                        "code": "disputed_duplicate",
+                        "verdict": "allow",
+                        "duplicate_of": hit.duplicate_of,
                         **where,
-                        "detail": "a face in the output %s %s, who is not a consented cameo of this request"
-                        % ("matches" if blocks else "is close to", hit.display_name),
+                        "detail": "a face in the output is also registered, disputed, as %s; the likeness "
+                        "that held it first decides" % hit.display_name,
                     }
                 )
-        if sexual:
-            for likeness_id, (hit, box) in cameos_here.items():
-                if likeness_id in adult:
-                    continue
-                reasons.append(
-                    {
-                        "code": "use_not_allowed",
-                        "verdict": "block",
-                        "stage": "output",
-                        "likeness_id": likeness_id,
-                        "score": round(hit.distance, 4),
-                        "box": box,
-                        "frame": number,
-                        "time": frame.time,
-                        "detail": "%s appears in sexual content, and their consent does not allow adult use"
-                        % hit.display_name,
-                    }
+                continue
+            blocks = combined.outcome == "match"
+            if blocks:
+                detail = "a face in the output matches %s, who is not a consented cameo of this request"
+            elif hit.outcome == "match":
+                detail = (
+                    "one frame of a face in the output matches %%s, who is not a consented cameo of this "
+                    "request; the face's %d other frames do not, so a moderator decides" % (combined.frames_seen - 1)
                 )
+            else:
+                detail = "a face in the output is close to %s, who is not a consented cameo of this request"
+            if len(where["frames"]) > 1:
+                detail += " (in %d frames)" % len(where["frames"])
+            reasons.append(
+                {
+                    "code": "registered_face" if blocks else "face_near_match",
+                    "verdict": "block" if blocks else "review",
+                    **where,
+                    "detail": detail % hit.display_name,
+                }
+            )
+    sexual_numbers = {number for number, _ in sexual_frames}
+    for likeness_id, sightings in cameos_seen.items():
+        shown = [(hit, where) for hit, where in sightings if where["frame"] in sexual_numbers]
+        if not shown or likeness_id in adult:
+            continue
+        hit, at = min(shown, key=lambda sighting: sighting[0].distance)
+        reasons.append(
+            {
+                "code": "use_not_allowed",
+                "verdict": "block",
+                "stage": "output",
+                "likeness_id": likeness_id,
+                "score": round(hit.distance, 4),
+                **at,
+                "frames": sorted({where["frame"] for _, where in shown}),
+                "detail": "%s appears in sexual content, and their consent does not allow adult use" % hit.display_name,
+            }
+        )
     timings = {
         "frames": len(frames),
         "faces_s": round(faces_seconds, 4),
@@ -333,5 +317,10 @@ def output_scan(
         nsfw_seconds,
     )
     return OutputScan(
-        reasons=reasons, faces=faces, nsfw=nsfw, timings=timings, embeddings=embeddings, engine=engine.thresholds()
+        reasons=reasons,
+        faces=faces,
+        nsfw=nsfw,
+        timings=timings,
+        embeddings=embeddings,
+        engine=engine.thresholds(enrolled=registry_size(engine.name, engine.model)),
     )

@@ -343,8 +343,7 @@ def _diffusers_render(generation: Generation, progress: Any) -> tuple[bytes, str
 
 def _output_frames(generation: Generation) -> list[Any]:
     from consent import crypto
-    from generation.scan import sample_video_frames
-    from moderation.media import Frame
+    from moderation.media import Frame, sample_video_frames
 
     data = crypto.read_encrypted_file(generation.output_path)
     if generation.kind == Generation.Kind.VIDEO:
@@ -560,9 +559,9 @@ def _phash(data: bytes, generation: Generation) -> str:
 
     if generation.kind == Generation.Kind.IMAGE:
         return str(imagehash.phash(Image.open(io.BytesIO(data)).convert("RGB")))
-    from generation.scan import sample_video_frames
+    from moderation.media import sample_video_frames
 
-    frames = sample_video_frames(data, every_seconds=1.0, max_frames=1)
+    frames = sample_video_frames(data, every_seconds=1.0, max_frames=1, shot_changes=False)
     return str(imagehash.phash(frames[0].image)) if frames else ""
 
 

@@ -73,9 +73,9 @@ def _decode(data: bytes) -> tuple[str, list[Image.Image]]:
         image_format = ""
     if image_format in IMAGE_MIME_TYPES:
         return IMAGE_MIME_TYPES[image_format], [image]
-    from generation.scan import sample_video_frames
+    from moderation.media import sample_video_frames
 
-    frames = sample_video_frames(data, every_seconds=1.0, max_frames=VIDEO_WATERMARK_FRAMES)
+    frames = sample_video_frames(data, every_seconds=1.0, max_frames=VIDEO_WATERMARK_FRAMES, shot_changes=False)
     return "video/mp4", [frame.image for frame in frames]
 
 

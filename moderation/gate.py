@@ -130,14 +130,15 @@ def _prompt_stage(state: GateState) -> None:
 
 def _media_stage(state: GateState, media: list[MediaInput]) -> None:
     from consent.faces import get_engine
+    from consent.faces.tracks import assign_tracks, stranger_distance
     from consent.matching import face_match
-    from consent.models import Likeness, LikenessStatus
+    from consent.search import registry_size
     from moderation.media import MediaUndecodable, decode_media
 
     if not media:
         return
     engine = get_engine()
-    state.engines["faces"] = engine.thresholds()
+    state.engines["faces"] = engine.thresholds(enrolled=registry_size(engine.name, engine.model))
     unknown = Verdict(settings.SIGILLO_GATE_UNKNOWN_FACE)
     for position, item in enumerate(media):
         try:
@@ -149,81 +150,109 @@ def _media_stage(state: GateState, media: list[MediaInput]) -> None:
             state.media.append({"name": item.name, "size": len(item.data), "error": error.message})
             continue
         state.media.append(decoded.summary())
+        seen = []
         for frame in decoded.frames:
             faces = engine.analyze(frame.image)
             if faces or decoded.kind == "image":
                 state.frames[(position, frame.index)] = frame.image
-            for face in faces:
-                hits = face_match(embedding=face.embedding, engine=engine)
-                box = face.box.as_dict()
-                where = {"file": position, "frame": frame.index, "time": frame.time, "box": box}
+            seen.append((frame, [(face, face_match(embedding=face.embedding, engine=engine)) for face in faces]))
+        # Faces are followed across a video's frames: each track is one face on screen, judged on
+        # all its frames and reported once per person (a still image's faces are a track each).
+        numbers = assign_tracks(
+            [[face for face, _ in found] for _, found in seen],
+            distance=engine.distance,
+            same_face=engine.review_threshold,
+            different_face=stranger_distance(engine),
+        )
+        tracks: dict[int, list[tuple[dict[str, Any], list[Any]]]] = {}
+        for (frame, found), track_numbers in zip(seen, numbers, strict=True):
+            for (face, hits), track in zip(found, track_numbers, strict=True):
+                where = {"file": position, "frame": frame.index, "time": frame.time, "box": face.box.as_dict()}
+                if decoded.kind == "video":
+                    where["track"] = track
                 state.faces.append(
                     {**where, "best": hits[0].as_dict() if hits else None, "hits": [hit.as_dict() for hit in hits]}
                 )
-                if not hits:
-                    state.add(
-                        ReasonCode.UNKNOWN_FACE,
-                        "A face that is not in the registry.",
-                        verdict=unknown,
-                        stage="media",
-                        **where,
-                    )
-                    continue
-                # Every likeness the face is close to is evaluated, never only the nearest: a disputed
-                # duplicate must not hide the original, nor a lookalike stand in for the real person.
-                likenesses = {
-                    str(likeness.pk): likeness
-                    for likeness in Likeness.objects.filter(pk__in=[hit.likeness_id for hit in hits])
-                }
-                for hit in hits:
-                    likeness = likenesses.get(hit.likeness_id)
-                    if likeness is None:
-                        continue  # erased since the search: its faces are gone
-                    seen = {"likeness_id": hit.likeness_id, "score": round(hit.distance, 4), **where}
-                    if hit.duplicate_of:
-                        # An unproven claim on a face an established likeness holds: it adds nothing
-                        # that allows, and blocks nothing the holder's consent allows.
-                        state.add(
-                            ReasonCode.DISPUTED_DUPLICATE,
-                            "The face is also registered, disputed, as %s; the consent of the likeness "
-                            "that held it first governs." % hit.display_name,
-                            stage="media",
-                            duplicate_of=hit.duplicate_of,
-                            **seen,
-                        )
-                        continue
-                    if hit.outcome != "match":
-                        state.add(
-                            ReasonCode.FACE_NEAR_MATCH,
-                            "A face close to a registered person (%s), but not close enough to be sure."
-                            % hit.display_name,
-                            stage="media",
-                            **seen,
-                        )
-                        continue
-                    own = (
-                        likeness.owner_id == state.requester.pk
-                        and likeness.status == LikenessStatus.ACTIVE
-                        and not likeness.protected
-                        and likeness.suspended_at is None  # a suspended likeness grants nothing, even to its owner
-                    )
-                    if own:
-                        state.add(
-                            ReasonCode.OWN_LIKENESS, "The requester's own registered likeness.", stage="media", **seen
-                        )
-                        continue
-                    state.add(
-                        ReasonCode.REGISTERED_FACE,
-                        "A registered person's face (%s)." % hit.display_name,
-                        stage="media",
-                        **seen,
-                    )
-                    found = state.found.setdefault(hit.likeness_id, {"by": "face", "box": box, "frame": frame.index})
-                    found["by_face"] = True
-                    if hit.ambiguous_with:
-                        # The face could as well be a person a moderator judged different: this
-                        # likeness's consent cannot cover it alone (see _consent_stage).
-                        found["ambiguous_with"] = sorted({*found.get("ambiguous_with", ()), *hit.ambiguous_with})
+                tracks.setdefault(track, []).append((where, hits))
+        for observations in tracks.values():
+            _judge_track(state, observations, unknown)
+
+
+def _judge_track(state: GateState, observations: list[tuple[dict[str, Any], list[Any]]], unknown: Verdict) -> None:
+    """Add the reasons one face (a still image's, or a video's track) gives, once per person it is close to."""
+    from consent.faces.tracks import track_hits
+    from consent.models import Likeness, LikenessStatus
+
+    def spread(close_in: tuple[dict[str, Any], ...]) -> dict[str, Any]:
+        if len(observations) < 2:
+            return {}
+        return {"frames": [item["frame"] for item in close_in], "times": [item["time"] for item in close_in]}
+
+    combined = track_hits(observations)
+    if not combined:
+        where = observations[0][0]
+        state.add(
+            ReasonCode.UNKNOWN_FACE,
+            "A face that is not in the registry.",
+            verdict=unknown,
+            stage="media",
+            **where,
+            **spread(tuple(item for item, _ in observations)),
+        )
+        return
+    # Every likeness the face is close to is evaluated, never only the nearest: a disputed
+    # duplicate must not hide the original, nor a lookalike stand in for the real person.
+    likenesses = {
+        str(likeness.pk): likeness for likeness in Likeness.objects.filter(pk__in=[c.likeness_id for c in combined])
+    }
+    for item in combined:
+        hit, where = item.best, item.best_at
+        likeness = likenesses.get(hit.likeness_id)
+        if likeness is None:
+            continue  # erased since the search: its faces are gone
+        seen = {"likeness_id": hit.likeness_id, "score": round(hit.distance, 4), **where, **spread(item.close_in)}
+        if hit.duplicate_of:
+            # An unproven claim on a face an established likeness holds: it adds nothing
+            # that allows, and blocks nothing the holder's consent allows.
+            state.add(
+                ReasonCode.DISPUTED_DUPLICATE,
+                "The face is also registered, disputed, as %s; the consent of the likeness "
+                "that held it first governs." % hit.display_name,
+                stage="media",
+                duplicate_of=hit.duplicate_of,
+                **seen,
+            )
+            continue
+        if item.outcome != "match":
+            detail = "A face close to a registered person (%s), but not close enough to be sure." % hit.display_name
+            if hit.outcome == "match":
+                detail = (
+                    "One frame of a face matches a registered person (%s); its other frames do not, so a "
+                    "moderator decides." % hit.display_name
+                )
+            state.add(ReasonCode.FACE_NEAR_MATCH, detail, stage="media", **seen)
+            continue
+        own = (
+            likeness.owner_id == state.requester.pk
+            and likeness.status == LikenessStatus.ACTIVE
+            and not likeness.protected
+            and likeness.suspended_at is None  # a suspended likeness grants nothing, even to its owner
+        )
+        if own:
+            state.add(ReasonCode.OWN_LIKENESS, "The requester's own registered likeness.", stage="media", **seen)
+            continue
+        state.add(
+            ReasonCode.REGISTERED_FACE,
+            "A registered person's face (%s)." % hit.display_name,
+            stage="media",
+            **seen,
+        )
+        found = state.found.setdefault(hit.likeness_id, {"by": "face", "box": where["box"], "frame": where["frame"]})
+        found["by_face"] = True
+        if hit.ambiguous_with:
+            # The face could as well be a person a moderator judged different: this
+            # likeness's consent cannot cover it alone (see _consent_stage).
+            found["ambiguous_with"] = sorted({*found.get("ambiguous_with", ()), *hit.ambiguous_with})
 
 
 #: How each consent outcome reads in a Decision.

@@ -13,7 +13,12 @@ from accounts.access import HasRole
 from accounts.apis import as_api_validation_error
 from accounts.roles import Role
 from moderation.gate import MediaInput, gate_check
-from moderation.gate_serializers import CheckInputSerializer, DecisionOutputSerializer, ScanInputSerializer
+from moderation.gate_serializers import (
+    CheckInputSerializer,
+    DecisionOutputSerializer,
+    ScanInputSerializer,
+    ScanOutputSerializer,
+)
 from moderation.models import Decision
 
 GATE_ROLES = (Role.CREATOR, Role.INTEGRATOR, Role.MODERATOR)
@@ -45,7 +50,7 @@ class ScanApi(APIView):
     parser_classes = [MultiPartParser]
     permission_classes = [HasRole(*GATE_ROLES)]
 
-    @extend_schema(request=ScanInputSerializer, responses={200: dict})
+    @extend_schema(request=ScanInputSerializer, responses={200: ScanOutputSerializer})
     def post(self, request: Request) -> Response:
         serializer = ScanInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -53,6 +58,7 @@ class ScanApi(APIView):
         decision = gate_check(
             requester=request.user,
             kind=Decision.Kind.SCAN,
+            use=serializer.validated_data["use"],
             media=[MediaInput(name=upload.name or "file", data=upload.read())],
         )
         body = DecisionOutputSerializer(decision).data

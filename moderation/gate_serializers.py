@@ -31,6 +31,37 @@ class CheckInputSerializer(serializers.Serializer):
 
 class ScanInputSerializer(serializers.Serializer):
     file = serializers.FileField(allow_empty_file=True)
+    use = serializers.ChoiceField(choices=Use.choices, default=Use.PERSONAL)
+
+
+class SampledFrameSerializer(serializers.Serializer):
+    frame = serializers.IntegerField(allow_null=True, help_text="Frame number in the video; null for a still image.")
+    time = serializers.FloatField(allow_null=True, help_text="Seconds from the start of the video.")
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+
+
+class ScannedMediaSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    kind = serializers.ChoiceField(choices=["image", "video"], required=False)
+    size = serializers.IntegerField()
+    sha256 = serializers.CharField(required=False)
+    frames = serializers.IntegerField(required=False, help_text="How many frames were sampled and checked.")
+    duration = serializers.FloatField(allow_null=True, required=False)
+    sampled = SampledFrameSerializer(many=True, required=False, help_text="Every frame checked, with its size.")
+    error = serializers.CharField(required=False, help_text="Why the file could not be read (nothing else is set).")
+
+
+class ScannedFaceSerializer(serializers.Serializer):
+    file = serializers.IntegerField()
+    frame = serializers.IntegerField(allow_null=True)
+    time = serializers.FloatField(allow_null=True)
+    box = serializers.DictField(child=serializers.IntegerField(), help_text="x, y, width, height in frame pixels.")
+    track = serializers.IntegerField(
+        required=False, help_text="In a video: the face's track (the same face followed across frames)."
+    )
+    best = serializers.DictField(allow_null=True, help_text="The nearest registered likeness, if any is close.")
+    hits = serializers.ListField(child=serializers.DictField(), help_text="Every likeness the face is close to.")
 
 
 class DecisionOutputSerializer(serializers.ModelSerializer):
@@ -58,3 +89,9 @@ class DecisionOutputSerializer(serializers.ModelSerializer):
     def get_flag(self, decision: Decision) -> str | None:
         flag = decision.flags.order_by("-created_at").first()
         return str(flag.pk) if flag else None
+
+
+class ScanOutputSerializer(serializers.Serializer):
+    faces = ScannedFaceSerializer(many=True)
+    media = ScannedMediaSerializer(many=True)
+    decision = DecisionOutputSerializer(help_text="The stored Decision, as GET /api/v1/decisions/{id}/ returns it.")

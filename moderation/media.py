@@ -1,13 +1,15 @@
 """Reading uploaded reference media for the gate: images, and sampled frames of videos.
 
 Images go through the face engine's loader (EXIF orientation, size limits); anything that is
-not an image is tried as a video with PyAV, and up to ``SIGILLO_VIDEO_SAMPLE_FRAMES`` frames
-spread over its length are taken. A file that is neither is refused by the caller (fail closed).
+not an image is tried as a video with PyAV and sampled by ``sample_video_frames``, the one sampler
+of checks, scans and output scans: four frames a second by default, more on shot changes. A file
+that is neither is refused by the caller (fail closed).
 """
 
 import hashlib
 import io
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from PIL import Image
@@ -45,66 +47,113 @@ class DecodedMedia:
             "sha256": self.sha256,
             "frames": len(self.frames),
             "duration": self.duration,
+            "sampled": [
+                {"frame": frame.index, "time": frame.time, "width": frame.image.width, "height": frame.image.height}
+                for frame in self.frames
+            ],
         }
 
 
-#: A video whose container does not say how many frames it has is read up to this many.
-MAX_FRAMES_WITHOUT_LENGTH = 3000
+#: The default sampling interval: four frames a second, so a face on screen for half a second is
+#: seen at least twice.
+DEFAULT_INTERVAL = 0.25
+#: Mean absolute difference (0-255) between tiny grey thumbnails of two consecutive frames above
+#: which the second starts a new shot, and is sampled whatever the interval says.
+SHOT_CHANGE = 28.0
+#: Side lengths of the grey thumbnail compared for shot changes.
+THUMBNAIL = (32, 18)
 
 
-def _spread(total: int, limit: int) -> list[int]:
-    """Return up to ``limit`` frame numbers spread evenly over ``total`` frames, first and last included."""
-    if total <= 0:
-        return []
-    return sorted({round(i * (total - 1) / max(1, limit - 1)) for i in range(min(limit, total))})
+def sample_video_frames(
+    data: bytes,
+    *,
+    every_seconds: float | None = None,
+    max_frames: int | None = None,
+    max_seconds: float | None = None,
+    shot_changes: bool = True,
+) -> list[Frame]:
+    """Return the frames of a video the checks look at: one every ``every_seconds`` of presentation
+    time (first frame included), plus the first frame of every new shot, at most ``max_frames``.
 
-
-def _frame(frame: object, index: int) -> Frame:
-    image = frame.to_image().convert("RGB")  # type: ignore[attr-defined]
-    if image.width * image.height > settings.SIGILLO_MAX_IMAGE_PIXELS:
-        raise MediaUndecodable("the video's frames are too large")
-    seconds = frame.time  # type: ignore[attr-defined]
-    return Frame(image=image, index=index, time=float(seconds) if seconds is not None else None)
-
-
-def _video_frames(data: bytes, limit: int) -> tuple[list[Frame], float | None]:
+    The one sampler of checks, scans and output scans. The whole video is always covered: when it
+    is longer than ``every_seconds * max_frames``, the interval is widened (from the container's
+    duration up front, else by dropping every other sample while decoding) rather than the end
+    left unscanned. A video longer than ``max_seconds`` (by its container or by its frames' times)
+    is refused. The defaults are the settings ``SIGILLO_VIDEO_SAMPLE_INTERVAL``,
+    ``SIGILLO_VIDEO_MAX_FRAMES`` and ``SIGILLO_VIDEO_MAX_SECONDS``. Raise ``MediaUndecodable`` for
+    anything PyAV cannot read, a file without video, or frames over ``SIGILLO_MAX_IMAGE_PIXELS``.
+    """
     import av
+    import numpy as np
 
+    every_seconds = every_seconds or getattr(settings, "SIGILLO_VIDEO_SAMPLE_INTERVAL", DEFAULT_INTERVAL)
+    max_frames = max_frames or getattr(settings, "SIGILLO_VIDEO_MAX_FRAMES", 240)
+    if max_seconds is None:
+        max_seconds = getattr(settings, "SIGILLO_VIDEO_MAX_SECONDS", None)
+    if every_seconds <= 0 or max_frames < 1:
+        raise ValueError("every_seconds must be positive and max_frames at least 1")
+    max_pixels = getattr(settings, "SIGILLO_MAX_IMAGE_PIXELS", None)
+    too_long = MediaUndecodable("the video is longer than %s seconds" % ("%g" % max_seconds if max_seconds else ""))
     try:
         container = av.open(io.BytesIO(data), mode="r")
     except Exception as error:  # PyAV raises many kinds of errors for junk input
         raise MediaUndecodable("not an image or a video Sigillo can read (%s)" % type(error).__name__) from None
     with container:
-        streams = container.streams.video
-        if not streams:
+        if not container.streams.video:
             raise MediaUndecodable("the file has no video stream")
-        stream = streams[0]
+        stream = container.streams.video[0]
         stream.thread_type = "AUTO"
-        duration = float(container.duration / 1_000_000) if container.duration else None
-        total = stream.frames or 0
-        frames: list[Frame] = []
+        rate = float(stream.average_rate or stream.guessed_rate or 0) or None
+        duration = container.duration / 1_000_000 if container.duration else None
+        if max_seconds and duration and duration > max_seconds:
+            raise too_long
+        interval = every_seconds
+        if duration:
+            interval = max(every_seconds, duration / max_frames)
+        picks: list[Frame] = []
+        next_time: float | None = None
+        previous: Any = None
         try:
-            if total > 0:
-                picks = set(_spread(total, limit))
-                for index, frame in enumerate(container.decode(stream)):
-                    if index in picks:
-                        frames.append(_frame(frame, index))
-                    if index >= max(picks):
-                        break
-            else:  # length unknown: decode (up to a cap), then keep frames spread over what was read
-                decoded = []
-                for index, frame in enumerate(container.decode(stream)):
-                    decoded.append(frame)
-                    if index + 1 >= MAX_FRAMES_WITHOUT_LENGTH:
-                        break
-                frames = [_frame(decoded[index], index) for index in _spread(len(decoded), limit)]
+            for index, frame in enumerate(container.decode(stream)):
+                seconds = float(frame.time) if frame.time is not None else (index / rate if rate else float(index))
+                if max_seconds and seconds > max_seconds:
+                    raise too_long
+                new_shot = False
+                if shot_changes:
+                    thumbnail = frame.to_ndarray(format="gray", width=THUMBNAIL[0], height=THUMBNAIL[1])
+                    thumbnail = thumbnail.astype(np.int16)
+                    if previous is not None:
+                        new_shot = float(np.abs(thumbnail - previous).mean()) > SHOT_CHANGE
+                    previous = thumbnail
+                if next_time is not None and seconds < next_time - 1e-6 and not new_shot:
+                    continue
+                image = frame.to_image().convert("RGB")
+                if max_pixels and image.width * image.height > max_pixels:
+                    raise MediaUndecodable("the video's frames are too large")
+                picks.append(Frame(image=image, index=index, time=seconds))
+                start = picks[0].time or 0.0
+                next_time = start + interval * (int((seconds - start) / interval + 1e-6) + 1)
+                if len(picks) > max_frames:  # longer than its duration said: halve the sampling rate
+                    picks = picks[::2]
+                    interval *= 2
+                    next_time = start + interval * (int((seconds - start) / interval + 1e-6) + 1)
         except MediaUndecodable:
             raise
         except Exception as error:
             raise MediaUndecodable("the video could not be decoded (%s)" % type(error).__name__) from None
-        if not frames:
-            raise MediaUndecodable("the video has no frames")
-        return frames, duration
+    if not picks:
+        raise MediaUndecodable("the video has no frames")
+    return picks
+
+
+def _duration(data: bytes) -> float | None:
+    import av
+
+    try:
+        with av.open(io.BytesIO(data), mode="r") as container:
+            return container.duration / 1_000_000 if container.duration else None
+    except Exception:  # already decoded once: a failure here only leaves the duration unknown
+        return None
 
 
 def decode_media(*, name: str, data: bytes) -> DecodedMedia:
@@ -121,5 +170,8 @@ def decode_media(*, name: str, data: bytes) -> DecodedMedia:
             raise MediaUndecodable(rejected.message) from None
     else:
         return DecodedMedia(name=name, kind="image", size=len(data), sha256=digest, frames=(Frame(image, None, None),))
-    frames, duration = _video_frames(data, settings.SIGILLO_VIDEO_SAMPLE_FRAMES)
+    frames = sample_video_frames(data)
+    duration = _duration(data)
+    if duration is None and frames and frames[-1].time is not None:
+        duration = frames[-1].time
     return DecodedMedia(name=name, kind="video", size=len(data), sha256=digest, frames=tuple(frames), duration=duration)

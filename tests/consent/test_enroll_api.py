@@ -1,4 +1,4 @@
-"""Enrollment through POST /api/v1/likenesses/ on the real dlib engine and the real photos."""
+"""Enrollment through POST /api/v1/likenesses/ on the real default (sface) engine and the real photos."""
 
 from pathlib import Path
 
@@ -61,7 +61,7 @@ def test_every_person_is_found_again_from_every_other_photo_and_nobody_else_matc
                 found = [hit.likeness_id for hit in hits if hit.outcome == "match"]
                 assert found == [enrolled[identity]], (identity, path, label, [h.as_dict() for h in hits])
                 assert all(hit.likeness_id == enrolled[identity] for hit in hits), (path, label)
-                assert matches[0].thresholds["engine"] == "dlib"
+                assert matches[0].thresholds["engine"] == "sface"
 
 
 def test_both_people_in_the_group_photo_are_found_and_identified(enroll):
@@ -107,7 +107,7 @@ def test_photos_and_embeddings_are_encrypted_and_exif_is_stripped(enroll, tmp_pa
     face = Face.objects.get(likeness_id=user_body["id"])
     assert len(bytes(face.embedding)) > 128 * 4  # a Fernet token, not the raw vector
     assert crypto.decrypt_embedding(face.embedding).shape == (128,)
-    assert (face.engine, face.model) == ("dlib", "dlib_face_recognition_resnet_model_v1")
+    assert (face.engine, face.model) == ("sface", "sface_2021dec_int8bq")
 
 
 def enroll_bytes(enroll, data: bytes, name: str = "photo.jpg"):

@@ -157,7 +157,7 @@ def test_a_reference_of_the_consented_cameo_is_kept_used_and_its_faces_released_
     faces = list(ReleasedFace.objects.filter(generation=generation))
     assert len(faces) == 2  # the reference and Kit's registered photo, side by side
     assert {face.likeness_id for face in faces} == {registry.kit.pk}
-    assert all(len(crypto.decrypt_embedding(face.embedding)) == 128 and face.engine == "dlib" for face in faces)
+    assert all(len(crypto.decrypt_embedding(face.embedding)) == 128 and face.engine == "sface" for face in faces)
 
 
 def test_a_reference_showing_a_registered_person_who_is_not_a_cameo_is_blocked_and_not_kept(
