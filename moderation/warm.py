@@ -45,13 +45,11 @@ def _descriptors() -> None:
 
 
 def _faces() -> None:
-    from PIL import Image
-
     from consent.faces import get_engine
     from consent.search import get_index
 
     engine = get_engine()
-    engine.analyze(Image.new("RGB", (64, 64), "gray"))
+    engine.warm()
     get_index(engine.name, engine.model).sync(force=True)
 
 

@@ -311,6 +311,8 @@ SIGILLO_FACE_REVIEW_FPIR_TARGET = env.float("SIGILLO_FACE_REVIEW_FPIR_TARGET", d
 # side or upside down).
 SIGILLO_FACE_DETECTION_SIDE = env.int("SIGILLO_FACE_DETECTION_SIDE", default=1280)
 SIGILLO_FACE_QUARTER_TURNS = env.bool("SIGILLO_FACE_QUARTER_TURNS", default=True)
+# The dlib engine's detector: "yunet" (the sface engine's, above) or "hog" (dlib's own, frontal only).
+SIGILLO_DLIB_DETECTOR = env("SIGILLO_DLIB_DETECTOR", default="yunet")
 # Faces smaller than this (pixels, shorter side of the box) or blurrier than this (variance of
 # the Laplacian of the face resized to 112x112) are refused for enrollment.
 SIGILLO_FACE_MIN_SIZE = env.int("SIGILLO_FACE_MIN_SIZE", default=40)

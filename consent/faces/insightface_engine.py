@@ -299,6 +299,12 @@ class InsightFaceEngine(FaceEngine):
             dimension=width if isinstance(width, int) and width > 0 else type(self).dimension,
         )
 
+    def warm(self) -> None:
+        super().warm()  # the detector; a grey image has no face, so the recognizer runs on its own
+        pack = self._loaded()
+        blank = np.zeros((1, 3, RECOGNIZER_SIDE, RECOGNIZER_SIDE), dtype=np.float32)
+        pack.recognizer.run(None, {pack.recognizer_input: blank})
+
     def analyze(self, image: Image.Image) -> list[DetectedFace]:
         import cv2
 

@@ -109,7 +109,7 @@ class TrackHit:
     likeness_id: str
     best: Any  # the LikenessHit of the nearest frame
     best_at: Any  # whatever the caller attached to that frame (its frame number, box, time…)
-    close_in: tuple[Any, ...]  # the same, for every frame within the review threshold
+    close_in: tuple[Any, ...]  # the same, for every frame within the review threshold, in time order
     matched_in: int  # frames within the match threshold
     frames_seen: int  # frames the track has a face in
     outcome: str  # "match" or "near_match", after corroboration
@@ -131,8 +131,7 @@ def track_hits(observations: Sequence[tuple[Any, Sequence[Any]]]) -> list[TrackH
     combined = []
     seen = len(observations)
     for likeness_id, entries in by_likeness.items():
-        entries.sort(key=lambda entry: entry[1].distance)
-        best_at, best = entries[0]
+        best_at, best = min(entries, key=lambda entry: entry[1].distance)
         matched = sum(1 for _, hit in entries if hit.outcome == "match")
         outcome = best.outcome
         if outcome == "match" and matched == 1 and len(entries) == 1 and seen >= 3:

@@ -120,3 +120,8 @@ def test_the_registry_is_searched_with_the_real_pack(engine: FaceEngine, setting
     assert [(hit.likeness_id, hit.outcome) for hit in match.hits] == [(str(kit["id"]), "match")]
     assert match.thresholds["engine"] == "insightface" and match.thresholds["enrolled"] == 2
     assert image_match(image=faces.photo_image("matt_damon/img29.jpg"), engine=engine)[0].hits == ()
+
+
+def test_warming_runs_the_detector_and_the_recognizer_once(engine: FaceEngine) -> None:
+    engine.warm()
+    assert engine.analyze(faces.photo_image("biden/biden.jpg"))[0].embedding.shape == (512,)

@@ -68,7 +68,7 @@ def test_one_person_reported_once_per_track_at_the_nearest_frame() -> None:
     ]
     [kit, rose] = track_hits(observations)
     assert kit.likeness_id == "kit" and kit.outcome == "match" and kit.best.distance == 0.41
-    assert kit.best_at == {"frame": 13} and kit.close_in == ({"frame": 13}, {"frame": 10})
+    assert kit.best_at == {"frame": 13} and kit.close_in == ({"frame": 10}, {"frame": 13})
     assert kit.matched_in == 2 and kit.frames_seen == 3
     assert rose.outcome == "near_match" and rose.close_in == ({"frame": 13},)
 

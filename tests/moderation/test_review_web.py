@@ -258,3 +258,20 @@ def test_escalate_keeps_the_review_open_higher_in_the_queue(client, registry, ki
     assert "Escalated: needs a second look" in content
     assert 'data-testid="decision-form"' in content
     assert Decision.objects.get(pk=kit_review.gate_decision_id).final_verdict == ""
+
+
+def test_a_face_in_a_reference_video_is_one_reason_with_the_frames_it_is_in(client, registry):
+    from tests.consent.faces import photo_image
+    from tests.generation.test_scan import make_video
+
+    face = photo_image(UNKNOWN_FACE).resize((320, 440))
+    blank = Image.new("RGB", (320, 440), (50, 60, 70))
+    data = make_video([blank] * 4 + [face] * 8 + [blank] * 4, fps=8)  # the face from 0.5 s to 1.5 s
+    decision = gate_check(requester=registry.creator, prompt="a portrait", media=[MediaInput("ref.mp4", data)])
+
+    [unknown] = [reason for reason in decision.reasons if reason["code"] == ReasonCode.UNKNOWN_FACE]
+    assert len(unknown["frames"]) >= 4 and unknown["track"] == 0
+    assert all(0.5 <= time < 1.5 for time in unknown["times"]) and unknown["times"] == sorted(unknown["times"])
+    client.force_login(registry.moderator)
+    page = text(client.get(flag_url(decision.flags.get(kind=Flag.Kind.GATE_REVIEW))))
+    assert "one face followed across %d frames" % len(unknown["frames"]) in page
