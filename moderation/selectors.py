@@ -116,11 +116,21 @@ def decision_review(decision: Decision) -> dict[str, Any]:
     likenesses = {str(likeness.pk): likeness for likeness in Likeness.objects.filter(pk__in=keys)}
     reasons = [{**reason, "likeness": likenesses.get(str(reason.get("likeness_id")))} for reason in decision.reasons]
     files = [item for item in decision.media if "name" in item]
+    tracked = next((item["faces"] for item in decision.media if "faces" in item), [])
     images = []
     for index, stored in enumerate(decision_evidence(decision)):
         position, frame = stored.get("file"), stored.get("frame")
         about = files[position] if isinstance(position, int) and position < len(files) else {}
         boxes = [r for r in reasons if "box" in r and r.get("file") == position and r.get("frame") == frame]
+        # A reason about a face followed across a video names its nearest frame: the same face is
+        # boxed, with the same reason, on every other frame of its track shown here.
+        boxes += [
+            {**r, "box": face["box"], "frame": frame}
+            for r in reasons
+            if "track" in r and r.get("file") == position and r.get("frame") != frame
+            for face in tracked
+            if face.get("file") == position and face.get("track") == r["track"] and face.get("frame") == frame
+        ]
         images.append(
             EvidenceImage(
                 index=index,

@@ -73,3 +73,35 @@ def test_moderator_approves_one_review_and_rejects_another(registry, page):
     second.refresh_from_db()
     assert first.effective_verdict == Verdict.ALLOW
     assert second.effective_verdict == Verdict.BLOCK
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_a_face_followed_across_a_reference_video_is_one_line_with_its_frames(registry, page, width):
+    """The evidence of a video: one reason per face on screen, saying across how many frames and when."""
+    import os
+
+    from PIL import Image
+
+    from tests.consent.faces import photo_image
+    from tests.generation.test_scan import make_video
+
+    face = photo_image("alex_lacamoire/img1.jpg").resize((320, 440))
+    blank = Image.new("RGB", (320, 440), (50, 60, 70))
+    data = make_video([blank] * 4 + [face] * 8 + [blank] * 4, fps=8)  # the face from 0.5 s to 1.5 s
+    decision = gate_check(requester=registry.creator, prompt="a portrait", media=[MediaInput("ref.mp4", data)])
+    [unknown] = [reason for reason in decision.reasons if reason["code"] == ReasonCode.UNKNOWN_FACE]
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in(page, "mod")
+
+    page.goto("/moderation/flags/%s/" % decision.flags.get().pk)
+
+    line = page.get_by_text("one face followed across %d frames" % len(unknown["frames"]))
+    assert line.is_visible()
+    assert "%.2f" % unknown["times"][0] in line.inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")  # nothing overflows
+    # The face is boxed, with its reason, on every frame of the evidence it is in, not only the nearest.
+    assert page.locator(BOX).count() == len([frame for frame in unknown["frames"] if frame is not None]) >= 4
+    if os.environ.get("SIGILLO_SCREENSHOT_DIR"):
+        page.screenshot(
+            path=os.path.join(os.environ["SIGILLO_SCREENSHOT_DIR"], "flag-video-%d.png" % width), full_page=True
+        )
