@@ -20,6 +20,8 @@ BENCHMARKS = {
     "scan": "bench.scan",
     "release": "bench.release",
     "redteam": "bench.redteam",
+    "face_accuracy": "bench.face_accuracy",
+    "image_check": "bench.image_check",
     "cold_start": "bench.cold_start",
 }
 

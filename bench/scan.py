@@ -3,8 +3,8 @@
 The clips are real H.264 MP4s rendered by the animatic backend (``generation.backends.animatic``)
 from the shared test photos (a title card, then each photo with a pan and zoom), and the same
 backend's title card alone for clips without a face. Each clip goes through the product's scan:
-``sample_video_frames`` at its default of one frame every 0.25 s, then ``output_scan`` with the
-dlib engine and NudeNet, matching faces against a registry of real enrolled likenesses in the
+``sample_video_frames`` at its default of one frame every 0.25 s (and every new shot), then
+``output_scan`` with the default face engine and NudeNet, matching faces against a registry of real enrolled likenesses in the
 database named by ``DATABASE_URL`` (migrated and filled on first use; give the benchmark a database
 of its own).
 
@@ -374,7 +374,7 @@ def _section(**data) -> str:  # noqa: ANN003
         "- **Clips:** real H.264 MP4s (libx264, yuv420p, %d fps) rendered by the animatic backend: a title card, then"
         " shared test photos in turn (%s; one photo per 4 s of clip) with a pan and zoom and cross-fades; the"
         " *no face* clips are the title card alone. Faces appear only after the title card, so a clip with photos"
-        " has sampled frames of both kinds (*frames with a face*: frames where dlib found one)."
+        " has sampled frames of both kinds (*frames with a face*: frames where the face engine found one)."
         % (FPS, ", ".join("`%s`" % path for path in CLIP_PHOTOS[: max(clip.photos for clip in data["clips"])])),
         "- **Registry:** %d likenesses with %d enrolled faces (%s) in the database (%s); the clips show other photos"
         " of the same people, so faces match and the verdict is a block, as for an output showing registered"
@@ -390,10 +390,11 @@ def _section(**data) -> str:  # noqa: ANN003
             nsfw_threshold(),
             data["nsfw_load"],
         ),
-        "- **Sampling:** one frame every 0.25 s of presentation time, the first included — `sample_video_frames`'"
-        " default, which `generation_scan` uses: **4 frames per second of video**, so that a face on screen for"
-        " half a second is in at least two sampled frames. At most 240 frames: past 60 s of video the interval"
-        " widens so that the whole video is still covered.",
+        "- **Sampling:** one frame every 0.25 s of presentation time, the first included, and the first frame of"
+        " every new shot — `sample_video_frames`' defaults, the one sampler of checks, scans and `generation_scan`:"
+        " **4 frames per second of video** at least, so that a face on screen for half a second is in at least two"
+        " sampled frames. At most 240 frames: past 60 s of video the interval widens so that the whole video is"
+        " still covered.",
         "- **Timing:** one warm-up scan (models loaded, face index built), then %d timed scans of each clip in this"
         " one process. *Decode + sample* is `sample_video_frames`; NudeNet and faces (detection, landmarks,"
         " embedding and registry search) are `output_scan`'s own timings divided by the sampled frames; *whole"
@@ -425,7 +426,7 @@ def _section(**data) -> str:  # noqa: ANN003
     lines += [
         "",
         "Per sampled frame, from a frame-by-frame pass over the frames of the clips with photos that times the face check's"
-        " parts apart (`FaceEngine.analyze`: HOG detection, landmarks and embedding; `consent.matching.face_match`"
+        " parts apart (`FaceEngine.analyze`: detection, alignment and embedding; `consent.matching.face_match`"
         " per face: the face index and the database lookup of the likenesses it returns):",
         "",
         "| frame size | frame | frames | detection + embedding p50 / p95 (ms) | registry search p50 / p95 (ms per face) |"
@@ -494,15 +495,15 @@ def _reading(rows: list[dict], throughput: dict[int, float], *, shared: bool) ->
     single, most = throughput[min(throughput)], throughput[max(throughput)]
     lines += [
         "",
-        "The face check dominates, and it runs on every sampled frame whether a face is there or not (dlib's HOG"
-        " detector scans the whole frame, so its cost follows the frame's pixels); each face found adds its"
-        " landmarks and embedding, and the registry search is a few milliseconds per face at this registry's size"
+        "The face check runs on every sampled frame whether a face is there or not (the detector scans the whole"
+        " frame — for sface, once upright at up to 1280 pixels and four times at 640 for faces on their side or"
+        " upside down — so its cost follows the frame's pixels); each face found adds its alignment and embedding, and the registry search is a few milliseconds per face at this registry's size"
         " (exact search of 1M enrolled faces adds about 13 ms per face: see *Face search*). NudeNet resizes every"
         " frame to 320 pixels, so it costs about the same at any size. Decoding and sampling are a small share.",
         "",
         "Scanning scales by adding worker processes on the `scanning` queue (`celery -A config worker -Q"
         " scanning`), on as many CPU machines as needed: each output is scanned by one process, and processes share"
-        " nothing but the database. dlib's detector runs on one core per call, so plan on about one scanning"
+        " nothing but the database. The detector runs on about one core per call, so plan on about one scanning"
         " process per core, each handling the figure above for its frame size. On this 2-core machine %d processes"
         " at once got through %.0f video-seconds per minute against %.0f for one (×%.1f)%s."
         % (

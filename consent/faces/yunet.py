@@ -96,26 +96,28 @@ class YuNet:
             # Every orientation at the same (low) resolution, where YuNet scores a face highest
             # the right way up; then, if the image is larger, the upright pass at full detail.
             oriented = []
+            bgr, scale = _bgr(scaled[low][0]), scaled[low][1]
             for degrees in turns:
-                pixels, scale = scaled[low]
-                for score, box, points in self._detect(pixels, degrees):
+                for score, box, points in self._detect(bgr, degrees):
                     oriented.append((score, box / np.tile(scale, 2), points / scale, degrees))
             detailed = []
             if side > low and max(width, height) > low:
                 pixels, scale = scaled[side]
                 detailed = [
                     (score, box / np.tile(scale, 2), points / scale, 0)
-                    for score, box, points in self._detect(pixels, 0)
+                    for score, box, points in self._detect(_bgr(pixels), 0)
                 ]
         pixels, scale = scaled[side]
         return _one_per_face(oriented, detailed), pixels, scale
 
-    def _detect(self, rgb: np.ndarray, degrees: int) -> list[tuple[float, np.ndarray, np.ndarray]]:
-        """Run YuNet on ``rgb`` turned ``degrees`` counterclockwise; return (score, box, landmarks) per
-        face in the coordinates of ``rgb`` as given."""
-        height, width = rgb.shape[:2]
-        turned = np.rot90(rgb, k=degrees // 90) if degrees else rgb
-        bgr = np.ascontiguousarray(turned[:, :, ::-1])  # YuNet reads BGR
+    def _detect(self, bgr: np.ndarray, degrees: int) -> list[tuple[float, np.ndarray, np.ndarray]]:
+        """Run YuNet on ``bgr`` turned ``degrees`` counterclockwise; return (score, box, landmarks) per
+        face in the coordinates of ``bgr`` as given."""
+        import cv2
+
+        height, width = bgr.shape[:2]
+        if degrees:
+            bgr = cv2.rotate(bgr, _ROTATIONS[degrees])
         self._detector.setInputSize((bgr.shape[1], bgr.shape[0]))
         _, found = self._detector.detect(bgr)
         detections = []
@@ -144,6 +146,17 @@ def _unturn(points: np.ndarray, degrees: int, width: int, height: int) -> np.nda
 
 
 Detection = tuple[float, np.ndarray, np.ndarray, int]  # score, box (x0 y0 x1 y1), landmarks, degrees
+
+
+def _bgr(rgb: np.ndarray) -> np.ndarray:
+    """YuNet reads BGR."""
+    import cv2
+
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+
+
+#: OpenCV's rotation codes for turns counterclockwise, as ``np.rot90`` turns (``_unturn`` undoes them).
+_ROTATIONS = {90: 2, 180: 1, 270: 0}  # cv2.ROTATE_90_COUNTERCLOCKWISE, ROTATE_180, ROTATE_90_CLOCKWISE
 
 
 def _scaled(pixels: np.ndarray, side: int, scale: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:

@@ -206,3 +206,22 @@ def test_a_face_on_its_side_or_upside_down_is_found_by_the_quarter_turn_passes(
 def test_warming_runs_the_detector_and_the_recognizer_once(engine: FaceEngine) -> None:
     engine.warm()
     assert engine.analyze(faces.photo_image("biden/biden.jpg"))[0].embedding.shape == (128,)
+
+
+@pytest.mark.parametrize("form", ["mirrored", "dark (×0.35)", "small in a wide frame", "turned 90°", "JPEG quality 15"])
+def test_harder_forms_of_a_photo_still_match_another_photo_of_the_person(
+    engine: FaceEngine, photos: dict, form: str
+) -> None:
+    """The benchmark's forms (bench/face_accuracy.py), on people photographed turned, made up, far away."""
+    from bench.face_accuracy import VARIATIONS
+
+    pairs = [
+        ("obama/obama2.jpg", "obama/obama.jpg"),
+        ("george_clooney/img41.jpg", "george_clooney/img39.jpg"),  # three-quarter view against frontal
+        ("angelina_jolie/img2.jpg", "angelina_jolie/img1.jpg"),
+        ("elon_musk/img67.jpg", "elon_musk/img18.jpg"),  # a small face on a dark stage
+    ]
+    for probe, enrolled in pairs:
+        found = engine.analyze(VARIATIONS[form](photos[probe][0]))
+        reference = photos[enrolled][1].embedding
+        assert any(engine.compare(face.embedding, reference).level == MatchLevel.MATCH for face in found), probe
