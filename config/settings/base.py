@@ -311,6 +311,15 @@ SIGILLO_FACE_REVIEW_FPIR_TARGET = env.float("SIGILLO_FACE_REVIEW_FPIR_TARGET", d
 # side or upside down).
 SIGILLO_FACE_DETECTION_SIDE = env.int("SIGILLO_FACE_DETECTION_SIDE", default=1280)
 SIGILLO_FACE_QUARTER_TURNS = env.bool("SIGILLO_FACE_QUARTER_TURNS", default=True)
+# The live selfie check (consent/liveness.py): the head turns a challenge draws from and how many,
+# how long a challenge stays valid, and how far a turn (yaw, in eye distances) or a look up (pitch)
+# must go from the person's pose looking at the camera; the identity is decided on the best frames.
+SIGILLO_LIVENESS_STEPS = tuple(env.list("SIGILLO_LIVENESS_STEPS", default=["left", "right", "up"]))
+SIGILLO_LIVENESS_STEP_COUNT = env.int("SIGILLO_LIVENESS_STEP_COUNT", default=2)
+SIGILLO_LIVENESS_CHALLENGE_SECONDS = env.int("SIGILLO_LIVENESS_CHALLENGE_SECONDS", default=300)
+SIGILLO_LIVENESS_TURN = env.float("SIGILLO_LIVENESS_TURN", default=0.18)
+SIGILLO_LIVENESS_TILT = env.float("SIGILLO_LIVENESS_TILT", default=0.12)
+SIGILLO_LIVENESS_BEST_FRAMES = env.int("SIGILLO_LIVENESS_BEST_FRAMES", default=3)
 # The dlib engine's detector: "yunet" (the sface engine's, above) or "hog" (dlib's own, frontal only).
 SIGILLO_DLIB_DETECTOR = env("SIGILLO_DLIB_DETECTOR", default="yunet")
 # Faces smaller than this (pixels, shorter side of the box) or blurrier than this (variance of
