@@ -23,6 +23,12 @@ urlpatterns = [
     ),
     path("likenesses/<str:likeness_id>/appearances/", apis.AppearancesApi.as_view(), name="api-likeness-appearances"),
     path("likenesses/<str:likeness_id>/revoke/", apis.RevokeApi.as_view(), name="api-likeness-revoke"),
+    path(
+        "likenesses/<str:likeness_id>/liveness/challenge/",
+        apis.LivenessChallengeApi.as_view(),
+        name="api-likeness-liveness-challenge",
+    ),
+    path("likenesses/<str:likeness_id>/liveness/", apis.LivenessSubmitApi.as_view(), name="api-likeness-liveness"),
     path("likenesses/<str:likeness_id>/suspend/", apis.LikenessSuspendApi.as_view(), name="api-likeness-suspend"),
     path(
         "likenesses/<str:likeness_id>/lift-suspension/",

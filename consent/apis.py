@@ -341,3 +341,64 @@ class AppearancesApi(APIView):
 
         likeness = access_likeness_by_id(request.user, likeness_id)
         return Response(likeness_appearances(likeness))
+
+
+class LivenessChallengeApi(APIView):
+    """The person asks for a live selfie challenge for their likeness (head turns and a code)."""
+
+    @extend_schema(request=None, responses={201: dict})
+    def post(self, request: Request, likeness_id: str) -> Response:
+        from consent.verification import liveness_challenge_start
+
+        likeness = access_likeness_by_id(request.user, likeness_id)
+        check, token = _call(liveness_challenge_start, actor=request.user, likeness=likeness)
+        return Response(
+            {
+                "id": str(check.pk),
+                "token": token,
+                "steps": check.steps,
+                "code": check.code,
+                "expires_at": check.expires_at,
+                "instructions": "Record a short video: look at the camera, then turn your head %s, in that order,"
+                " holding up or saying the code %s; send it with the token within the time limit."
+                % (" then ".join(check.steps), check.code),
+            },
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class LivenessSubmitApi(APIView):
+    """The person sends the video recorded for a challenge; the answer is the check's verdict."""
+
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        request={
+            "multipart/form-data": {
+                "type": "object",
+                "properties": {"token": {"type": "string"}, "video": {"type": "string", "format": "binary"}},
+                "required": ["token", "video"],
+            }
+        },
+        responses={200: dict},
+    )
+    def post(self, request: Request, likeness_id: str) -> Response:
+        from consent.verification import liveness_submit
+
+        likeness = access_likeness_by_id(request.user, likeness_id)
+        token, video = request.data.get("token"), request.data.get("video")
+        missing = {
+            name: ["This field is required."] for name, value in (("token", token), ("video", video)) if not value
+        }
+        if missing:
+            raise exceptions.ValidationError(missing)
+        check = _call(liveness_submit, actor=request.user, likeness=likeness, token=str(token), data=video.read())
+        return Response(
+            {
+                "id": str(check.pk),
+                "outcome": check.status,
+                "reasons": check.reasons,
+                "measurements": check.measurements,
+                "verified": request.user.verified_at is not None,
+            }
+        )

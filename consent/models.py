@@ -253,3 +253,38 @@ class ConsentRequest(models.Model):
 
     def __str__(self) -> str:
         return "request %s (%s)" % (self.pk, self.status)
+
+
+class LivenessCheck(models.Model):
+    """One live selfie check: the challenge the server issued, and what the recorded video showed.
+
+    The challenge is used once: a submission moves it out of ``issued`` for good. The best frames
+    are biometric data: stored encrypted (``frames``: relative paths), erased with the likeness,
+    never in an API response.
+    """
+
+    class Status(models.TextChoices):
+        ISSUED = "issued"
+        PASSED = "passed"
+        FAILED = "failed"
+        REVIEW = "review"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    likeness = models.ForeignKey(Likeness, on_delete=models.CASCADE, related_name="liveness_checks")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="liveness_checks")
+    nonce = models.CharField(max_length=64, unique=True)
+    steps = models.JSONField(default=list)
+    code = models.CharField(max_length=16)
+    expires_at = models.DateTimeField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ISSUED, db_index=True)
+    reasons = models.JSONField(default=list, blank=True)
+    measurements = models.JSONField(default=dict, blank=True)
+    frames = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return "liveness check %s (%s)" % (self.pk, self.status)

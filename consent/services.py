@@ -502,9 +502,12 @@ def _erase_biometrics(likeness: Likeness) -> dict[str, int]:
     )
     paths = list(likeness.photos.values_list("file_path", flat=True))
     documents = [path for path in likeness.estate_claims.values_list("document_path", flat=True) if path]
+    # The live selfie checks' best frames are biometric data too; their outcomes and measurements stay.
+    documents += [path for frames in likeness.liveness_checks.values_list("frames", flat=True) for path in frames]
     likeness.faces.all().delete()
     likeness.photos.all().delete()
     likeness.estate_claims.update(document_path="")
+    likeness.liveness_checks.update(frames=[])
     for handler in BIOMETRICS_ERASED_HANDLERS:
         handler(likeness.pk)
     # Files go once the rows are gone for good.

@@ -1,0 +1,126 @@
+"""The live selfie check as a service: a challenge for a likeness's owner, and the verdict on the
+video they recorded for it (``consent.liveness`` does the analysis).
+
+A challenge is issued to the person who may act for the likeness, recorded with its nonce, and
+used once: the first submission that decodes spends it, whatever the outcome, so a recording
+cannot be replayed. A file that is not a readable video is refused with nothing stored, and the
+challenge stays usable. A passed check verifies the user (``User.verified_at``). Every step is
+audited.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from consent.access import can_act_for
+from consent.liveness import ChallengeInvalid, challenge_load, challenge_new, challenge_sign, liveness_analyze
+from consent.models import Face, Likeness, LivenessCheck
+
+
+def liveness_challenge_start(*, actor: Any, likeness: Likeness) -> tuple[LivenessCheck, str]:
+    """Issue a challenge for ``likeness`` to ``actor``; return the recorded check and its signed token."""
+    from moderation.audit import audit_record
+
+    if not can_act_for(actor, likeness):
+        raise PermissionError("Only the person, or their verified estate, verifies a likeness.")
+    challenge = challenge_new()
+    check = LivenessCheck.objects.create(
+        likeness=likeness,
+        user=actor,
+        nonce=challenge.nonce,
+        steps=list(challenge.steps),
+        code=challenge.code,
+        expires_at=datetime.datetime.fromtimestamp(challenge.expires_at, tz=datetime.UTC),
+    )
+    audit_record(actor=actor, action="liveness.challenge", target=likeness, data={"check": str(check.pk)})
+    return check, challenge_sign(challenge)
+
+
+def _best_frames_store(frames: list[Any], indexes: list[Any]) -> list[str]:
+    from consent import crypto
+
+    stored = []
+    for frame in frames:
+        if frame.index in indexes:
+            buffer = io.BytesIO()
+            frame.image.save(buffer, "PNG")
+            stored.append(crypto.store_encrypted_file(buffer.getvalue(), folder="liveness"))
+    return stored
+
+
+def liveness_submit(*, actor: Any, likeness: Likeness, token: str, data: bytes) -> LivenessCheck:
+    """Judge the video ``data`` recorded for the challenge ``token``; return the decided check.
+
+    Raise ValidationError (``token`` or ``video``, with a code) for a forged, expired or spent
+    challenge, or a file that is not a readable video; nothing is stored then.
+    """
+    from consent import crypto
+    from consent.faces import get_engine
+    from moderation.audit import audit_record
+    from moderation.media import MediaUndecodable, sample_video_frames
+
+    if not can_act_for(actor, likeness):
+        raise PermissionError("Only the person, or their verified estate, verifies a likeness.")
+    try:
+        challenge = challenge_load(token)
+    except ChallengeInvalid as error:
+        raise ValidationError({"token": [ValidationError(str(error), code="challenge_invalid")]}) from error
+    if not data:
+        raise ValidationError({"video": [ValidationError("The file is empty.", code="empty_file")]})
+    try:
+        frames = sample_video_frames(data, every_seconds=0.125)
+    except MediaUndecodable as error:
+        raise ValidationError(
+            {"video": [ValidationError("Not a video Sigillo can read: %s." % error.message, code="not_a_video")]}
+        ) from error
+    engine = get_engine()
+    reference = [
+        crypto.decrypt_embedding(bytes(face.embedding))
+        for face in Face.objects.filter(likeness=likeness, engine=engine.name, model=engine.model)
+    ]
+    with transaction.atomic():
+        check = (
+            LivenessCheck.objects.select_for_update()
+            .filter(nonce=challenge.nonce, likeness=likeness, user=actor)
+            .first()
+        )
+        if check is None or check.status != LivenessCheck.Status.ISSUED:
+            raise ValidationError(
+                {
+                    "token": [
+                        ValidationError("This challenge was already used; ask for a new one.", code="challenge_spent")
+                    ]
+                }
+            )
+        check.submitted_at = timezone.now()
+        check.status = LivenessCheck.Status.FAILED  # spent, whatever follows
+        check.save(update_fields=["submitted_at", "status"])
+    if not reference:
+        result_outcome, reasons, measurements = "failed", ["no_enrolled_face"], {"engine": engine.thresholds()}
+        best: list[Any] = []
+    else:
+        result = liveness_analyze(frames=frames, engine=engine, reference=reference, steps=tuple(challenge.steps))
+        result_outcome, reasons, measurements = result.outcome, result.reasons, result.measurements
+        best = measurements.get("identity", {}).get("best_frames", [])
+    check.status = result_outcome
+    check.reasons = reasons
+    check.measurements = measurements
+    check.frames = _best_frames_store(frames, best)
+    check.save(update_fields=["status", "reasons", "measurements", "frames"])
+    audit_record(
+        actor=actor,
+        action="liveness.submit",
+        target=likeness,
+        data={"check": str(check.pk), "outcome": check.status, "reasons": reasons},
+    )
+    if check.status == LivenessCheck.Status.PASSED and actor.verified_at is None:
+        actor.verified_at = timezone.now()
+        actor.save(update_fields=["verified_at"])
+        audit_record(actor=actor, action="user.verified", target=actor, data={"by": "liveness", "check": str(check.pk)})
+    return check
