@@ -39,7 +39,7 @@ class UserOutputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = User
-        fields = ("id", "username", "email", "display_name", "roles", "date_joined")
+        fields = ("id", "username", "email", "display_name", "roles", "date_joined", "verified_at")
 
     def get_roles(self, user: User) -> list[str]:
         return sorted(user.role_set)

@@ -29,6 +29,7 @@ urlpatterns = [
         name="api-likeness-liveness-challenge",
     ),
     path("likenesses/<str:likeness_id>/liveness/", apis.LivenessSubmitApi.as_view(), name="api-likeness-liveness"),
+    path("likenesses/<str:likeness_id>/verify/", apis.LikenessVerifyApi.as_view(), name="api-likeness-verify"),
     path("likenesses/<str:likeness_id>/suspend/", apis.LikenessSuspendApi.as_view(), name="api-likeness-suspend"),
     path(
         "likenesses/<str:likeness_id>/lift-suspension/",

@@ -402,3 +402,19 @@ class LivenessSubmitApi(APIView):
                 "verified": request.user.verified_at is not None,
             }
         )
+
+
+class LikenessVerifyApi(APIView):
+    """A moderator verifies, with a note, that a self-registered likeness's owner is the person in its photos."""
+
+    permission_classes = [HasRole(Role.MODERATOR)]
+
+    @extend_schema(request=LikenessSuspensionInputSerializer, responses={200: LikenessOutputSerializer})
+    def post(self, request: Request, likeness_id: str) -> Response:
+        likeness = access_likeness_by_id(request.user, likeness_id)
+        serializer = LikenessSuspensionInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        likeness = _call(
+            services.likeness_verify, moderator=request.user, likeness=likeness, **serializer.validated_data
+        )
+        return Response(LikenessOutputSerializer(likeness).data)

@@ -138,7 +138,14 @@ def consent_evaluate(
     if issue_receipt:
         with transaction.atomic():
             receipt = ConsentReceipt.objects.create(
-                likeness=likeness, consent_version=version, requester=requester, use=use, issued_at=at
+                likeness=likeness,
+                consent_version=version,
+                requester=requester,
+                use=use,
+                issued_at=at,
+                verification={**likeness.verification, "verified_at": likeness.verified_at.isoformat()}
+                if likeness.verified_at
+                else {},
             )
     allowed = Reason(
         ConsentReason.ALLOWED, "Consent version %d allows %s for this requester." % (version.number, use.label)

@@ -51,6 +51,10 @@ class Likeness(models.Model):
     )
     #: The moderator's note on the suspension, shown to the person.
     suspension_note = models.TextField(blank=True)
+    #: When the person was verified to be the one in the photos, and how: {"by": "liveness", "check": id}
+    #: or {"by": "moderator", "moderator": username, "note": ...}. Unset: not yet verified.
+    verified_at = models.DateTimeField(null=True, blank=True)
+    verification = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -187,6 +191,8 @@ class ConsentReceipt(models.Model):
     requester = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     use = models.CharField(max_length=16, choices=Use.choices)
     issued_at = models.DateTimeField()
+    #: The likeness's verification when the receipt was issued (empty: not verified).
+    verification = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ("-issued_at",)
@@ -203,6 +209,7 @@ class ConsentReceipt(models.Model):
             "requester": self.requester_id,
             "use": self.use,
             "issued_at": self.issued_at.isoformat(),
+            "verification": self.verification or None,
         }
 
 

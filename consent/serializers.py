@@ -135,7 +135,7 @@ class LikenessOutputSerializer(serializers.ModelSerializer):
         fields = (
             "id", "display_name", "handle", "aliases", "descriptors", "subject", "date_of_death", "jurisdiction", "status",
             "protected", "do_not_generate", "owner", "created_at", "updated_at", "faces_enrolled", "photos", "consent",
-            "suspended", "suspended_at", "suspension_note",
+            "suspended", "suspended_at", "suspension_note", "verified_at", "verification",
         )  # fmt: skip
 
     def get_faces_enrolled(self, likeness: Likeness) -> int:

@@ -262,7 +262,8 @@ def likeness_enroll(
                 )
             if matches:
                 status = LikenessStatus.DISPUTED
-            elif subject == Subject.DECEASED:
+            elif subject == Subject.DECEASED or liveness_required():
+                # The estate's document, or the person's live selfie check, comes first.
                 status = LikenessStatus.PENDING_VERIFICATION
             else:
                 status = LikenessStatus.ACTIVE
@@ -563,7 +564,9 @@ def dispute_decide(*, moderator: User, flag: Flag, legitimate: bool, note: str =
             likeness.subject == Subject.DECEASED
             and not likeness.estate_claims.filter(status=EstateClaim.Status.VERIFIED).exists()
         )
-        likeness.status = LikenessStatus.PENDING_VERIFICATION if pending_estate else LikenessStatus.ACTIVE
+        pending_person = likeness.subject == Subject.SELF and liveness_required() and likeness.verified_at is None
+        pending = pending_estate or pending_person
+        likeness.status = LikenessStatus.PENDING_VERIFICATION if pending else LikenessStatus.ACTIVE
         likeness.save(update_fields=["status", "updated_at"])
         _faces_enrolled(likeness)
     else:
@@ -591,6 +594,117 @@ def dispute_decide(*, moderator: User, flag: Flag, legitimate: bool, note: str =
         data={"flag": str(flag.pk), "legitimate": legitimate, "note": note, "distinct_from": sorted(distinct_from)},
     )
     return likeness
+
+
+def liveness_required() -> bool:
+    """Whether a self-registered likeness waits for its person's live selfie check before it grants anything.
+
+    On unless the setting ``SIGILLO_LIVENESS_REQUIRED`` turns it off (the README says what that gives up).
+    """
+    from django.conf import settings
+
+    return bool(getattr(settings, "SIGILLO_LIVENESS_REQUIRED", True))
+
+
+def likeness_mark_verified(*, actor: User, likeness: Likeness, how: dict[str, Any]) -> Likeness:
+    """Record that the person in ``likeness``'s photos was verified (``how``: by which check or
+    moderator); a self-registered likeness waiting for it becomes active. Audited."""
+    with transaction.atomic():
+        locked = Likeness.objects.select_for_update().get(pk=likeness.pk)
+        locked.verified_at = timezone.now()
+        locked.verification = how
+        fields = ["verified_at", "verification", "updated_at"]
+        if locked.subject == Subject.SELF and locked.status == LikenessStatus.PENDING_VERIFICATION:
+            locked.status = LikenessStatus.ACTIVE
+            fields.append("status")
+        locked.save(update_fields=fields)
+        if "status" in fields:
+            _faces_enrolled(locked)
+        audit_record(actor=actor, action="likeness.verified", target=locked, data={**how, "status": locked.status})
+        if how.get("by") == "liveness":
+            _impostors_freeze(verified=locked, actor=actor)
+    return locked
+
+
+#: The note a frozen likeness's owner sees.
+FROZEN_NOTE = (
+    "Frozen: the person whose face this is has verified themselves with a live selfie check. This likeness "
+    "grants nothing while a moderator decides."
+)
+
+
+def _impostors_freeze(*, verified: Likeness, actor: User) -> list[str]:
+    """The person of ``verified`` passed the live check: every likeness someone else registered
+    with the same face, without verification, is frozen (suspended: it grants nothing, and what it
+    allowed stops at once) and put in front of a moderator with both sides' evidence; the verified
+    likeness, if it was disputed for that face alone, becomes active. Return the frozen ids."""
+    from consent.faces import get_engine
+    from consent.matching import face_match
+
+    engine = get_engine()
+    closest: dict[str, float] = {}
+    for face in verified.faces.filter(engine=engine.name, model=engine.model):
+        for hit in face_match(embedding=crypto.decrypt_embedding(bytes(face.embedding)), engine=engine):
+            if hit.outcome == "match" and hit.likeness_id != str(verified.pk):
+                closest[hit.likeness_id] = min(hit.distance, closest.get(hit.likeness_id, 9.0))
+    frozen = []
+    others = Likeness.objects.select_for_update().filter(pk__in=list(closest))
+    for other in others:
+        if other.owner_id == verified.owner_id or other.protected or other.verified_at is not None:
+            continue  # the same person's, a moderator's entry, or someone verified too: for a moderator as it is
+        if other.status == LikenessStatus.ERASED:
+            continue
+        if other.suspended_at is None:
+            other.suspended_at, other.suspended_by, other.suspension_note = timezone.now(), None, FROZEN_NOTE
+            other.save(update_fields=["suspended_at", "suspended_by", "suspension_note", "updated_at"])
+        Flag.objects.create(
+            kind=Flag.Kind.DISPUTE,
+            likeness=other,
+            reason="verified_person_claims_face",
+            detail="%s verified themselves live, and their face matches this likeness registered by someone "
+            "else without verification." % verified.display_name,
+            evidence={
+                "verified_likeness": str(verified.pk),
+                "verified_owner": verified.owner.username if verified.owner else None,
+                "verification": verified.verification,
+                "frozen_owner": other.owner.username if other.owner else None,
+                "frozen_verification": other.verification or None,
+                "distance": round(closest[str(other.pk)], 4),
+                "engine": engine.thresholds(),
+            },
+        )
+        audit_record(
+            actor=actor,
+            action="likeness.freeze",
+            target=other,
+            data={"verified_likeness": str(verified.pk), "distance": round(closest[str(other.pk)], 4)},
+        )
+        frozen.append(str(other.pk))
+    if frozen and verified.status == LikenessStatus.DISPUTED:
+        verified.status = LikenessStatus.ACTIVE
+        verified.save(update_fields=["status", "updated_at"])
+        _faces_enrolled(verified)
+        Flag.objects.filter(kind=Flag.Kind.DISPUTE, likeness=verified, status=Flag.Status.OPEN).update(
+            status=Flag.Status.DECIDED,
+            decided_at=timezone.now(),
+            decision="verified_live",
+            decision_note="The person verified themselves with a live selfie check; the other registration is frozen.",
+        )
+        audit_record(actor=actor, action="likeness.activate", target=verified, data={"frozen": frozen})
+    return frozen
+
+
+def likeness_verify(*, moderator: User, likeness: Likeness, note: str) -> Likeness:
+    """A moderator verifies, with a note, that the likeness's owner is the person in its photos."""
+    if not moderator.has_role(Role.MODERATOR):
+        raise PermissionError("Only moderators verify a person.")
+    if not note.strip():
+        raise ValidationError({"note": ["Say how the person was verified."]}, code="note_required")
+    if likeness.subject != Subject.SELF or likeness.protected:
+        raise ValidationError("Only a self-registered likeness is verified this way.", code="not_self")
+    return likeness_mark_verified(
+        actor=moderator, likeness=likeness, how={"by": "moderator", "moderator": moderator.username, "note": note}
+    )
 
 
 @transaction.atomic

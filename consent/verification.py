@@ -119,8 +119,17 @@ def liveness_submit(*, actor: Any, likeness: Likeness, token: str, data: bytes) 
         target=likeness,
         data={"check": str(check.pk), "outcome": check.status, "reasons": reasons},
     )
-    if check.status == LivenessCheck.Status.PASSED and actor.verified_at is None:
-        actor.verified_at = timezone.now()
-        actor.save(update_fields=["verified_at"])
-        audit_record(actor=actor, action="user.verified", target=actor, data={"by": "liveness", "check": str(check.pk)})
+    if check.status == LivenessCheck.Status.PASSED:
+        from consent.services import likeness_mark_verified
+
+        if actor.verified_at is None:
+            actor.verified_at = timezone.now()
+            actor.save(update_fields=["verified_at"])
+            audit_record(
+                actor=actor, action="user.verified", target=actor, data={"by": "liveness", "check": str(check.pk)}
+            )
+        if likeness.owner_id == actor.pk:
+            likeness_mark_verified(
+                actor=actor, likeness=likeness, how={"by": "liveness", "check": str(check.pk), "user": actor.username}
+            )
     return check

@@ -67,7 +67,14 @@ def likeness_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid() and (result := form.save()) is not None:
         status = LikenessStatus(result.likeness.status)
         add = messages.success if status == LikenessStatus.ACTIVE else messages.warning
-        add(request, ENROLLED_MESSAGES[status] % result.likeness.display_name)
+        message = ENROLLED_MESSAGES[status]
+        if status == LikenessStatus.PENDING_VERIFICATION and result.likeness.subject == "self":
+            message = (
+                "%s is registered and waits for your live selfie check (a short video of you turning your head as "
+                "asked, POST /api/v1/likenesses/{id}/liveness/challenge/); until then it protects your face and "
+                "nobody may use it."
+            )
+        add(request, message % result.likeness.display_name)
         return redirect("consent:detail", likeness_id=result.likeness.pk)
     return render(request, "consent/likeness_new.html", {"form": form}, status=_status_code(request))
 

@@ -314,6 +314,9 @@ SIGILLO_FACE_QUARTER_TURNS = env.bool("SIGILLO_FACE_QUARTER_TURNS", default=True
 # The live selfie check (consent/liveness.py): the head turns a challenge draws from and how many,
 # how long a challenge stays valid, and how far a turn (yaw, in eye distances) or a look up (pitch)
 # must go from the person's pose looking at the camera; the identity is decided on the best frames.
+# A self-registered likeness waits for the person's live selfie check before it grants anything;
+# turning this off lets anyone who uploads someone's photos grant consent in their name (README).
+SIGILLO_LIVENESS_REQUIRED = env.bool("SIGILLO_LIVENESS_REQUIRED", default=True)
 SIGILLO_LIVENESS_STEPS = tuple(env.list("SIGILLO_LIVENESS_STEPS", default=["left", "right", "up"]))
 SIGILLO_LIVENESS_STEP_COUNT = env.int("SIGILLO_LIVENESS_STEP_COUNT", default=2)
 SIGILLO_LIVENESS_CHALLENGE_SECONDS = env.int("SIGILLO_LIVENESS_CHALLENGE_SECONDS", default=300)

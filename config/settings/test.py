@@ -15,6 +15,9 @@ def _reachable(host: str, port: int) -> bool:
 
 
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="django-insecure-test-only-key")
+# Explicitly off for the suite at large, whose fixtures register people without a camera; the tests
+# of the live selfie check and of what it gates (tests/consent/test_verification.py) turn it on.
+SIGILLO_LIVENESS_REQUIRED = env.bool("SIGILLO_LIVENESS_REQUIRED", default=False)
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -72,7 +72,7 @@ def test_the_person_turning_as_asked_is_verified_and_a_replay_is_refused(api_cli
     check = LivenessCheck.objects.get(pk=body["id"])
     assert check.status == "passed" and check.frames  # the best frames, kept encrypted
     actions = list(AuditEvent.objects.order_by("created_at").values_list("action", flat=True))
-    assert actions[-3:] == ["liveness.challenge", "liveness.submit", "user.verified"]
+    assert actions[-4:] == ["liveness.challenge", "liveness.submit", "user.verified", "likeness.verified"]
 
     replay = submit(api_client, likeness, issued["token"], video(*shots))
     assert replay.status_code == 400
