@@ -15,8 +15,8 @@ or alter one. ``liveness_analyze`` reads the recorded video's frames with the en
   tip sits from the midpoint of the eyes, in eye distances (positive when the person turns to
   their own left, the nose moving to the image's right in an unmirrored recording); pitch is the
   nose's height between the eyes and the mouth (smaller when looking up). Each frame is read
-  against the first frames' pose (the person looking at the camera); the turns seen, in order,
-  must contain the challenge's turns in its order.
+  against the pose held most of the video (the median: the person looking at the camera); the
+  turns seen, in order, must contain the challenge's turns in its order.
 
 The code the person shows cannot be read automatically: it is kept with the result for a
 moderator. Whether the challenge was already used is the caller's business (one use, recorded in
@@ -198,7 +198,8 @@ def liveness_analyze(
 
     # The turns, in order, against the first frames' pose.
     poses = [head_pose(face.landmarks) for _, face in seen]
-    base = (statistics.median(p[0] for p in poses[:3]), statistics.median(p[1] for p in poses[:3]))
+    # The pose held most of the time is the person looking at the camera (a recording may start mid-turn).
+    base = (statistics.median(p[0] for p in poses), statistics.median(p[1] for p in poses))
     turns: list[str] = []
     for yaw, pitch in poses:
         reading = _turn(yaw, pitch, base, turn, tilt)

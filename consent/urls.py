@@ -10,6 +10,7 @@ urlpatterns = [
     path("new/", views.likeness_new, name="new"),
     path("<uuid:likeness_id>/", views.likeness_detail, name="detail"),
     path("<uuid:likeness_id>/consent/", views.likeness_consent, name="consent"),
+    path("<uuid:likeness_id>/verify/", views.likeness_verify, name="verify"),
     path("<uuid:likeness_id>/revoke/", views.likeness_revoke, name="revoke"),
     path("<uuid:likeness_id>/erase/", views.likeness_erase, name="erase"),
     path("<uuid:likeness_id>/suspend/", views.likeness_suspend, name="suspend"),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import logging
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -22,7 +23,10 @@ from consent.access import can_act_for
 from consent.liveness import ChallengeInvalid, challenge_load, challenge_new, challenge_sign, liveness_analyze
 from consent.models import Face, Likeness, LivenessCheck
 
+logger = logging.getLogger(__name__)
 
+
+@transaction.atomic
 def liveness_challenge_start(*, actor: Any, likeness: Likeness) -> tuple[LivenessCheck, str]:
     """Issue a challenge for ``likeness`` to ``actor``; return the recorded check and its signed token."""
     from moderation.audit import audit_record
@@ -105,31 +109,40 @@ def liveness_submit(*, actor: Any, likeness: Likeness, token: str, data: bytes) 
         result_outcome, reasons, measurements = "failed", ["no_enrolled_face"], {"engine": engine.thresholds()}
         best: list[Any] = []
     else:
-        result = liveness_analyze(frames=frames, engine=engine, reference=reference, steps=tuple(challenge.steps))
-        result_outcome, reasons, measurements = result.outcome, result.reasons, result.measurements
-        best = measurements.get("identity", {}).get("best_frames", [])
-    check.status = result_outcome
-    check.reasons = reasons
-    check.measurements = measurements
-    check.frames = _best_frames_store(frames, best)
-    check.save(update_fields=["status", "reasons", "measurements", "frames"])
-    audit_record(
-        actor=actor,
-        action="liveness.submit",
-        target=likeness,
-        data={"check": str(check.pk), "outcome": check.status, "reasons": reasons},
-    )
-    if check.status == LivenessCheck.Status.PASSED:
-        from consent.services import likeness_mark_verified
+        try:
+            result = liveness_analyze(frames=frames, engine=engine, reference=reference, steps=tuple(challenge.steps))
+        except Exception as error:  # a check that cannot run verifies nobody (fail closed)
+            logger.exception("liveness analysis failed")
+            result_outcome, reasons = "failed", ["analysis_failed"]
+            measurements, best = {"error": type(error).__name__}, []
+        else:
+            result_outcome, reasons, measurements = result.outcome, result.reasons, result.measurements
+            best = measurements.get("identity", {}).get("best_frames", [])
+    with transaction.atomic():
+        check.status = result_outcome
+        check.reasons = reasons
+        check.measurements = measurements
+        check.frames = _best_frames_store(frames, best)
+        check.save(update_fields=["status", "reasons", "measurements", "frames"])
+        audit_record(
+            actor=actor,
+            action="liveness.submit",
+            target=likeness,
+            data={"check": str(check.pk), "outcome": check.status, "reasons": reasons},
+        )
+        if check.status == LivenessCheck.Status.PASSED:
+            from consent.services import likeness_mark_verified
 
-        if actor.verified_at is None:
-            actor.verified_at = timezone.now()
-            actor.save(update_fields=["verified_at"])
-            audit_record(
-                actor=actor, action="user.verified", target=actor, data={"by": "liveness", "check": str(check.pk)}
-            )
-        if likeness.owner_id == actor.pk:
-            likeness_mark_verified(
-                actor=actor, likeness=likeness, how={"by": "liveness", "check": str(check.pk), "user": actor.username}
-            )
+            if actor.verified_at is None:
+                actor.verified_at = timezone.now()
+                actor.save(update_fields=["verified_at"])
+                audit_record(
+                    actor=actor, action="user.verified", target=actor, data={"by": "liveness", "check": str(check.pk)}
+                )
+            if likeness.owner_id == actor.pk:
+                likeness_mark_verified(
+                    actor=actor,
+                    likeness=likeness,
+                    how={"by": "liveness", "check": str(check.pk), "user": actor.username},
+                )
     return check

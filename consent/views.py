@@ -128,6 +128,14 @@ def likeness_detail(request: HttpRequest, likeness_id: str) -> HttpResponse:
     return _detail(request, likeness, edit_form=form, status=_status_code(request))
 
 
+@role_required(*REGISTRANTS)
+def likeness_verify(request: HttpRequest, likeness_id: str) -> HttpResponse:
+    """The live selfie check, recorded in the browser (static/js/liveness.js) and judged by the API."""
+    likeness = access_likeness_by_id(request.user, likeness_id)
+    _refuse_unless(can_act_for(request.user, likeness))
+    return render(request, "consent/likeness_verify.html", {"likeness": likeness})
+
+
 @require_POST
 @role_required(*MANAGERS)
 def likeness_revoke(request: HttpRequest, likeness_id: str) -> HttpResponse:
