@@ -29,6 +29,11 @@ urlpatterns = [
         name="api-likeness-liveness-challenge",
     ),
     path("likenesses/<str:likeness_id>/liveness/", apis.LivenessSubmitApi.as_view(), name="api-likeness-liveness"),
+    path(
+        "likenesses/<str:likeness_id>/liveness/<uuid:check_id>/",
+        apis.LivenessCheckApi.as_view(),
+        name="api-likeness-liveness-check",
+    ),
     path("likenesses/<str:likeness_id>/verify/", apis.LikenessVerifyApi.as_view(), name="api-likeness-verify"),
     path("likenesses/<str:likeness_id>/suspend/", apis.LikenessSuspendApi.as_view(), name="api-likeness-suspend"),
     path(

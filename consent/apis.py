@@ -393,15 +393,37 @@ class LivenessSubmitApi(APIView):
         if missing:
             raise exceptions.ValidationError(missing)
         check = _call(liveness_submit, actor=request.user, likeness=likeness, token=str(token), data=video.read())
-        return Response(
-            {
-                "id": str(check.pk),
-                "outcome": check.status,
-                "reasons": check.reasons,
-                "measurements": check.measurements,
-                "verified": request.user.verified_at is not None,
-            }
-        )
+        return _liveness_answer(check)
+
+
+def _liveness_answer(check: Any) -> Response:
+    """A check as its person sees it: the outcome, why, and the measurements; never a frame.
+    202 while a worker is still judging it (``GET …/liveness/{check}/`` tells when it is done)."""
+    check.user.refresh_from_db(fields=["verified_at"])
+    body = {
+        "id": str(check.pk),
+        "outcome": check.status,
+        "reasons": check.reasons,
+        "measurements": check.measurements,
+        "steps": check.steps,
+        "verified": check.user.verified_at is not None,
+    }
+    return Response(body, status=status.HTTP_202_ACCEPTED if check.status == "analyzing" else status.HTTP_200_OK)
+
+
+class LivenessCheckApi(APIView):
+    """One live selfie check of a likeness, as its person (or a moderator) sees it."""
+
+    @extend_schema(responses={200: dict, 202: dict})
+    def get(self, request: Request, likeness_id: str, check_id: str) -> Response:
+        from consent.access import can_act_for, is_moderator
+        from consent.models import LivenessCheck
+
+        likeness = access_likeness_by_id(request.user, likeness_id)
+        if not (can_act_for(request.user, likeness) or is_moderator(request.user)):
+            raise exceptions.NotFound()
+        check = get_object_or_404(LivenessCheck.objects.select_related("user"), pk=check_id, likeness=likeness)
+        return _liveness_answer(check)
 
 
 class LikenessVerifyApi(APIView):

@@ -272,6 +272,7 @@ class LivenessCheck(models.Model):
 
     class Status(models.TextChoices):
         ISSUED = "issued"
+        ANALYZING = "analyzing"
         PASSED = "passed"
         FAILED = "failed"
         REVIEW = "review"

@@ -15,6 +15,7 @@ import io
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -59,14 +60,13 @@ def _best_frames_store(frames: list[Any], indexes: list[Any]) -> list[str]:
 
 
 def liveness_submit(*, actor: Any, likeness: Likeness, token: str, data: bytes) -> LivenessCheck:
-    """Judge the video ``data`` recorded for the challenge ``token``; return the decided check.
+    """Spend the challenge ``token`` on the video ``data`` and have it judged (``liveness_judge``, in a
+    scanning worker unless ``SIGILLO_GATE_EXECUTION`` is "inline"); return the check, decided, or
+    ``analyzing`` if the worker has not answered within ``SIGILLO_GATE_TIMEOUT``.
 
     Raise ValidationError (``token`` or ``video``, with a code) for a forged, expired or spent
     challenge, or a file that is not a readable video; nothing is stored then.
     """
-    from consent import crypto
-    from consent.faces import get_engine
-    from moderation.audit import audit_record
     from moderation.media import MediaUndecodable, sample_video_frames
 
     if not can_act_for(actor, likeness):
@@ -77,17 +77,12 @@ def liveness_submit(*, actor: Any, likeness: Likeness, token: str, data: bytes) 
         raise ValidationError({"token": [ValidationError(str(error), code="challenge_invalid")]}) from error
     if not data:
         raise ValidationError({"video": [ValidationError("The file is empty.", code="empty_file")]})
-    try:
-        frames = sample_video_frames(data, every_seconds=0.125)
+    try:  # a readable video, or nothing is stored and the challenge stays usable (the worker decodes it again)
+        sample_video_frames(data, every_seconds=3600.0, max_frames=1, shot_changes=False)
     except MediaUndecodable as error:
         raise ValidationError(
             {"video": [ValidationError("Not a video Sigillo can read: %s." % error.message, code="not_a_video")]}
         ) from error
-    engine = get_engine()
-    reference = [
-        crypto.decrypt_embedding(bytes(face.embedding))
-        for face in Face.objects.filter(likeness=likeness, engine=engine.name, model=engine.model)
-    ]
     with transaction.atomic():
         check = (
             LivenessCheck.objects.select_for_update()
@@ -103,14 +98,58 @@ def liveness_submit(*, actor: Any, likeness: Likeness, token: str, data: bytes) 
                 }
             )
         check.submitted_at = timezone.now()
-        check.status = LivenessCheck.Status.FAILED  # spent, whatever follows
+        check.status = LivenessCheck.Status.ANALYZING  # spent, whatever follows
         check.save(update_fields=["submitted_at", "status"])
-    if not reference:
-        result_outcome, reasons, measurements = "failed", ["no_enrolled_face"], {"engine": engine.thresholds()}
+    if settings.SIGILLO_GATE_EXECUTION == "inline":
+        return liveness_judge(check=check, data=data)
+    return _judge_in_worker(check, data)
+
+
+def _judge_in_worker(check: LivenessCheck, data: bytes) -> LivenessCheck:
+    """Have a scanning worker judge the video (web processes load no model); wait for it up to
+    ``SIGILLO_GATE_TIMEOUT``, after which the check stays ``analyzing`` and the caller polls it."""
+    from consent import crypto
+    from consent.tasks import liveness_judge_task
+
+    path = crypto.store_encrypted_file(data, folder="liveness-uploads")
+    try:
+        result = liveness_judge_task.apply_async(kwargs={"check_id": str(check.pk), "path": path}, queue="scanning")
+        result.get(timeout=settings.SIGILLO_GATE_TIMEOUT, disable_sync_subtasks=False)
+    except Exception as error:  # the worker answers later (or never: the check stays analyzing, verifying nobody)
+        logger.warning("liveness check %s not judged yet: %s", check.pk, error)
+    check.refresh_from_db()
+    return check
+
+
+def liveness_judge(*, check: LivenessCheck, data: bytes) -> LivenessCheck:
+    """Judge the video of a spent (``analyzing``) check and record the verdict; a pass verifies."""
+    from consent import crypto
+    from consent.faces import get_engine
+    from moderation.audit import audit_record
+    from moderation.media import MediaUndecodable, sample_video_frames
+
+    check = LivenessCheck.objects.select_related("likeness", "user").get(pk=check.pk)
+    if check.status != LivenessCheck.Status.ANALYZING:
+        return check  # judged already (a redelivered task)
+    likeness, actor = check.likeness, check.user
+    try:
+        frames = sample_video_frames(data, every_seconds=0.125)
+    except MediaUndecodable:
+        frames = []
+    engine = get_engine()
+    reference = [
+        crypto.decrypt_embedding(bytes(face.embedding))
+        for face in Face.objects.filter(likeness=likeness, engine=engine.name, model=engine.model)
+    ]
+    if not frames:
+        result_outcome, reasons, measurements = "failed", ["not_a_video"], {"engine": engine.thresholds()}
         best: list[Any] = []
+    elif not reference:
+        result_outcome, reasons, measurements = "failed", ["no_enrolled_face"], {"engine": engine.thresholds()}
+        best = []
     else:
         try:
-            result = liveness_analyze(frames=frames, engine=engine, reference=reference, steps=tuple(challenge.steps))
+            result = liveness_analyze(frames=frames, engine=engine, reference=reference, steps=tuple(check.steps))
         except Exception as error:  # a check that cannot run verifies nobody (fail closed)
             logger.exception("liveness analysis failed")
             result_outcome, reasons = "failed", ["analysis_failed"]
@@ -119,6 +158,9 @@ def liveness_submit(*, actor: Any, likeness: Likeness, token: str, data: bytes) 
             result_outcome, reasons, measurements = result.outcome, result.reasons, result.measurements
             best = measurements.get("identity", {}).get("best_frames", [])
     with transaction.atomic():
+        check = LivenessCheck.objects.select_for_update().get(pk=check.pk)
+        if check.status != LivenessCheck.Status.ANALYZING:
+            return check  # judged meanwhile by another delivery of the task
         check.status = result_outcome
         check.reasons = reasons
         check.measurements = measurements

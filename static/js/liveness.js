@@ -103,7 +103,20 @@
     body.append("token", token);
     body.append("video", blob, name);
     show("Checking the video…");
-    return post(submitUrl, body).then(function (answer) {
+    return post(submitUrl, body).then(function poll(answer) {
+      if (answer.ok && answer.data.outcome === "analyzing") {
+        // A worker is still judging the video: ask again in a moment.
+        return wait(2).then(function () {
+          return fetch(submitUrl + answer.data.id + "/", {
+            credentials: "same-origin",
+            headers: { Accept: "application/json" }
+          }).then(function (response) {
+            return response.json().then(function (data) {
+              return poll({ ok: response.ok, data: data });
+            });
+          });
+        });
+      }
       show(answer.ok ? "" : "Ask for a new challenge to try again.");
       verdict(answer);
     });
