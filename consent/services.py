@@ -567,7 +567,14 @@ def dispute_decide(*, moderator: User, flag: Flag, legitimate: bool, note: str =
         pending_person = likeness.subject == Subject.SELF and liveness_required() and likeness.verified_at is None
         pending = pending_estate or pending_person
         likeness.status = LikenessStatus.PENDING_VERIFICATION if pending else LikenessStatus.ACTIVE
-        likeness.save(update_fields=["status", "updated_at"])
+        if (
+            likeness.suspended_at is not None
+            and likeness.suspended_by_id is None
+            and likeness.suspension_note == FROZEN_NOTE
+        ):
+            # Frozen when someone else verified live with a similar face: a lookalike, it is released.
+            likeness.suspended_at, likeness.suspension_note = None, ""
+        likeness.save(update_fields=["status", "suspended_at", "suspension_note", "updated_at"])
         _faces_enrolled(likeness)
     else:
         _erase_biometrics(likeness)
@@ -664,6 +671,13 @@ def _impostors_freeze(*, verified: Likeness, actor: User) -> list[str]:
             detail="%s verified themselves live, and their face matches this likeness registered by someone "
             "else without verification." % verified.display_name,
             evidence={
+                "matches": [
+                    {
+                        "likeness_id": str(verified.pk),
+                        "distance": round(closest[str(other.pk)], 4),
+                        **engine.thresholds(),
+                    }
+                ],
                 "verified_likeness": str(verified.pk),
                 "verified_owner": verified.owner.username if verified.owner else None,
                 "verification": verified.verification,

@@ -172,6 +172,17 @@ def liveness_judge(*, check: LivenessCheck, data: bytes) -> LivenessCheck:
             target=likeness,
             data={"check": str(check.pk), "outcome": check.status, "reasons": reasons},
         )
+        if check.status == LivenessCheck.Status.REVIEW:
+            from moderation.models import Flag
+
+            Flag.objects.create(
+                kind=Flag.Kind.LIVENESS,
+                likeness=likeness,
+                reason="liveness_undecided",
+                detail="%s's live selfie check could not be decided automatically (%s): compare the video's best "
+                "frames with the photos." % (actor.username, ", ".join(reasons)),
+                evidence={"check": str(check.pk), "reasons": reasons},
+            )
         if check.status == LivenessCheck.Status.PASSED:
             from consent.services import likeness_mark_verified
 
@@ -186,5 +197,56 @@ def liveness_judge(*, check: LivenessCheck, data: bytes) -> LivenessCheck:
                     actor=actor,
                     likeness=likeness,
                     how={"by": "liveness", "check": str(check.pk), "user": actor.username},
+                )
+    return check
+
+
+def liveness_review_decide(*, moderator: Any, flag: Any, verified: bool, note: str) -> LivenessCheck:
+    """A moderator decides a check the analysis could not: the person is verified (as a pass would,
+    citing the moderator and the check) or not. Audited; the note is required."""
+    from consent.services import likeness_mark_verified
+    from moderation.audit import audit_record
+    from moderation.models import Flag
+
+    if not note.strip():
+        raise ValidationError({"note": ["Say what you compared."]}, code="note_required")
+    with transaction.atomic():
+        check = (
+            LivenessCheck.objects.select_for_update().select_related("likeness", "user").get(pk=flag.evidence["check"])
+        )
+        if check.status != LivenessCheck.Status.REVIEW:
+            raise ValidationError("This check has already been decided.", code="not_open")
+        check.status = LivenessCheck.Status.PASSED if verified else LivenessCheck.Status.FAILED
+        check.measurements = {**check.measurements, "moderator": moderator.username, "note": note}
+        check.save(update_fields=["status", "measurements"])
+        Flag.objects.filter(pk=flag.pk).update(
+            status=Flag.Status.DECIDED,
+            decided_by=moderator,
+            decided_at=timezone.now(),
+            decision="verified" if verified else "rejected",
+            decision_note=note,
+        )
+        audit_record(
+            actor=moderator,
+            action="liveness.review",
+            target=check.likeness,
+            data={"check": str(check.pk), "verified": verified, "note": note},
+        )
+        if verified:
+            user = check.user
+            if user.verified_at is None:
+                user.verified_at = timezone.now()
+                user.save(update_fields=["verified_at"])
+                audit_record(
+                    actor=moderator,
+                    action="user.verified",
+                    target=user,
+                    data={"by": "moderator", "check": str(check.pk)},
+                )
+            if check.likeness.owner_id == user.pk:
+                likeness_mark_verified(
+                    actor=moderator,
+                    likeness=check.likeness,
+                    how={"by": "moderator", "moderator": moderator.username, "note": note, "check": str(check.pk)},
                 )
     return check

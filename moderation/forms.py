@@ -21,6 +21,8 @@ DECISION_LABELS = {
     (Flag.Kind.GATE_REVIEW, "approve"): "Approve: allow the request",
     (Flag.Kind.GATE_REVIEW, "reject"): "Reject: block the request",
     (Flag.Kind.GATE_REVIEW, "escalate"): "Escalate",
+    (Flag.Kind.LIVENESS, "verified"): "The same person, live: verify them",
+    (Flag.Kind.LIVENESS, "rejected"): "Not verified",
 }
 
 

@@ -62,6 +62,7 @@ class Flag(models.Model):
         DISPUTE = "dispute", "Disputed likeness"
         ESTATE = "estate", "Estate verification"
         GATE_REVIEW = "gate_review", "Gate review"
+        LIVENESS = "liveness", "Live selfie check"
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"

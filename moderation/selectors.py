@@ -28,7 +28,8 @@ def flag_evidence(flag: Flag) -> dict[str, Any]:
 
     A dispute: the flagged likeness's photos and each matched likeness (with its photos) beside
     the distance and the engine's thresholds recorded at enrolment. An estate claim: the claim.
-    A gate review: the decision it holds (see :func:`decision_review`).
+    A gate review: the decision it holds (see :func:`decision_review`). A live selfie check the
+    analysis could not decide: the check (challenge, measurements, its best frames) beside the photos.
     """
     matches = []
     for match in flag.evidence.get("matches") or []:
@@ -46,7 +47,12 @@ def flag_evidence(flag: Flag) -> dict[str, Any]:
     )
     photos = flag.likeness.photos.prefetch_related("faces") if flag.likeness_id else []
     review = decision_review(flag.gate_decision) if flag.gate_decision_id else None
-    return {"matches": matches, "claim": claim, "photos": photos, "review": review}
+    liveness = None
+    if flag.evidence.get("check"):
+        from consent.models import LivenessCheck
+
+        liveness = LivenessCheck.objects.select_related("user").filter(pk=flag.evidence["check"]).first()
+    return {"matches": matches, "claim": claim, "photos": photos, "review": review, "liveness": liveness}
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ DECISIONS = {
     Flag.Kind.DISPUTE: ("legitimate", "rejected"),
     Flag.Kind.ESTATE: ("verified", "rejected"),
     Flag.Kind.GATE_REVIEW: ("approve", "reject", "escalate"),
+    Flag.Kind.LIVENESS: ("verified", "rejected"),
 }
 
 #: Callbacks run (after commit) when a gate review is decided, keyed by Decision.kind; the
@@ -92,7 +93,11 @@ def flag_decide(*, moderator: User, flag: Flag, decision: str, note: str = "") -
         return gate_review_decide(moderator=moderator, flag=flag, decision=decision, note=note)
     if flag.status != Flag.Status.OPEN:
         raise ValidationError("This flag has already been decided.", code="not_open")
-    if flag.kind == Flag.Kind.DISPUTE:
+    if flag.kind == Flag.Kind.LIVENESS:
+        from consent.verification import liveness_review_decide
+
+        liveness_review_decide(moderator=moderator, flag=flag, verified=decision == "verified", note=note)
+    elif flag.kind == Flag.Kind.DISPUTE:
         consent_services.dispute_decide(moderator=moderator, flag=flag, legitimate=decision == "legitimate", note=note)
     else:
         claim = EstateClaim.objects.get(pk=flag.evidence["estate_claim"])

@@ -52,6 +52,19 @@ def evidence_image(request: HttpRequest, decision_id: str, index: int) -> HttpRe
 
 
 @role_required(Role.MODERATOR)
+def liveness_frame(request: HttpRequest, check_id: str, index: int) -> HttpResponse:
+    """One of a live selfie check's best frames, decrypted, as PNG (moderators only)."""
+    from consent.models import LivenessCheck
+
+    check = get_object_or_404(LivenessCheck, pk=check_id)
+    if index >= len(check.frames):
+        raise Http404
+    response = HttpResponse(crypto.read_encrypted_file(check.frames[index]), content_type="image/png")
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@role_required(Role.MODERATOR)
 def estate_document(request: HttpRequest, claim_id: int) -> HttpResponse:
     """The estate's authority document, decrypted, as a download (moderators only)."""
     claim = get_object_or_404(EstateClaim.objects.exclude(document_path=""), pk=claim_id)

@@ -226,3 +226,81 @@ def test_any_verified_user_means_someone_who_passed_the_check(api_client, people
 
     after = check(api_client, creator, "obama/obama2.jpg")
     assert after["verdict"] == Verdict.ALLOW, after["reasons"]
+
+
+def test_a_moderator_decides_the_frozen_side_lookalike_released_or_impostor_erased(
+    api_client, make_user, enroll, settings
+):
+    from moderation.models import Flag
+
+    moderator = make_user(Role.MODERATOR, username="mod")
+    outcomes = {}
+    for decision in ("legitimate", "rejected"):
+        settings.SIGILLO_LIVENESS_REQUIRED = False
+        other = enroll("obama/obama.jpg", user=make_user(Role.RIGHTS_HOLDER), name="Barack Obama").json()
+        settings.SIGILLO_LIVENESS_REQUIRED = True
+        barack = make_user(Role.RIGHTS_HOLDER)
+        real = enroll("obama/obama2.jpg", user=barack, name="Barack Obama").json()
+        api_client.force_authenticate(barack)
+        issued = challenge(api_client, real, settings, ("right", "left"))
+        shots = (
+            OBAMA_TURNING
+            if issued["steps"] == ["right", "left"]
+            else (OBAMA_TURNING[0], OBAMA_TURNING[2], OBAMA_TURNING[1])
+        )
+        assert submit(api_client, real, issued["token"], video(*shots)).json()["outcome"] == "passed"
+        flag = Flag.objects.get(likeness_id=other["id"], reason="verified_person_claims_face")
+        api_client.force_authenticate(moderator)
+        response = api_client.post(
+            "/api/v1/moderation/flags/%s/decision/" % flag.pk, {"decision": decision, "note": "Looked."}, format="json"
+        )
+        assert response.status_code == 200, response.content
+        outcomes[decision] = Likeness.objects.get(pk=other["id"])
+        Likeness.objects.filter(pk__in=[other["id"], real["id"]]).delete()  # the next round starts clean
+    assert outcomes["legitimate"].suspended_at is None  # a lookalike: released
+    assert outcomes["rejected"].status == LikenessStatus.ERASED  # an impostor: erased
+
+
+def test_a_check_the_analysis_cannot_decide_goes_to_a_moderator_with_the_evidence_on_one_screen(
+    api_client, client, people, settings
+):
+    """The identity is unsure (thresholds set so the person's own face is only a near match): the
+    moderator sees the photos, the best frames, the challenge and the scores, and verifies."""
+    from moderation.models import Flag
+
+    likeness = people["likeness"]
+    api_client.force_authenticate(people["barack"])
+    issued = challenge(api_client, likeness, settings, ("right", "left"))
+    shots = (
+        OBAMA_TURNING
+        if issued["steps"] == ["right", "left"]
+        else (OBAMA_TURNING[0], OBAMA_TURNING[2], OBAMA_TURNING[1])
+    )
+    settings.SIGILLO_FACE_THRESHOLDS = {"sface/sface_2021dec_int8bq": {"match": 0.2, "review": 1.1}}
+    settings.SIGILLO_FACE_FPIR_TARGET = settings.SIGILLO_FACE_REVIEW_FPIR_TARGET = 0
+
+    result = submit(api_client, likeness, issued["token"], video(*shots)).json()
+
+    assert result["outcome"] == "review" and result["reasons"] == ["identity_unsure"], result
+    flag = Flag.objects.get(kind=Flag.Kind.LIVENESS, likeness_id=likeness["id"])
+    client.force_login(people["moderator"])
+    page = client.get("/moderation/flags/%s/" % flag.pk).content.decode()
+    assert 'data-testid="liveness-check"' in page and issued["code"] in page
+    assert page.count('data-testid="liveness-frame"') == 3 and " then ".join(issued["steps"]) in page
+    frame = client.get("/moderation/liveness/%s/frames/0/" % result["id"])
+    assert frame.status_code == 200 and frame.content.startswith(b"\x89PNG")
+    client.force_login(people["barack"])
+    assert client.get("/moderation/liveness/%s/frames/0/" % result["id"]).status_code in (302, 403, 404)
+
+    api_client.force_authenticate(people["moderator"])
+    decided = api_client.post(
+        "/api/v1/moderation/flags/%s/decision/" % flag.pk,
+        {"decision": "verified", "note": "Same face as the photos, turning as asked, code shown."},
+        format="json",
+    )
+
+    assert decided.status_code == 200, decided.content
+    verified = Likeness.objects.get(pk=likeness["id"])
+    assert verified.status == LikenessStatus.ACTIVE and verified.verification["by"] == "moderator"
+    assert verified.verification["check"] == result["id"]
+    assert AuditEvent.objects.filter(action="liveness.review").exists()
