@@ -721,9 +721,31 @@ def likeness_verify(*, moderator: User, likeness: Likeness, note: str) -> Likene
     )
 
 
+def estates_activate(*, representative: User) -> list[str]:
+    """The representative has just been verified: each deceased person's entry whose estate claim of
+    theirs is verified, and that waited only for them, becomes active. Return the ids."""
+    activated = []
+    for likeness in Likeness.objects.select_for_update().filter(
+        subject=Subject.DECEASED,
+        status=LikenessStatus.PENDING_VERIFICATION,
+        estate_claims__representative=representative,
+        estate_claims__status=EstateClaim.Status.VERIFIED,
+    ):
+        likeness.status = LikenessStatus.ACTIVE
+        likeness.save(update_fields=["status", "updated_at"])
+        _faces_enrolled(likeness)
+        audit_record(
+            actor=representative, action="estate.activate", target=likeness, data={"representative_verified": True}
+        )
+        activated.append(str(likeness.pk))
+    return activated
+
+
 @transaction.atomic
 def estate_claim_decide(*, moderator: User, claim: EstateClaim, verified: bool, note: str = "") -> EstateClaim:
-    """Verify or reject an estate's claim; a verified claim makes the deceased person's entry active."""
+    """Verify or reject an estate's claim; a verified claim makes the deceased person's entry active
+    once its representative has passed their own live selfie check (``estates_activate``), when
+    ``liveness_required()``."""
     if not moderator.has_role(Role.MODERATOR):
         raise PermissionError("Only moderators verify estates.")
     claim = EstateClaim.objects.select_for_update().get(pk=claim.pk)
@@ -733,7 +755,8 @@ def estate_claim_decide(*, moderator: User, claim: EstateClaim, verified: bool, 
     claim.decided_by, claim.decided_at, claim.note = moderator, timezone.now(), note
     claim.save()
     likeness = Likeness.objects.select_for_update().get(pk=claim.likeness_id)
-    if verified and likeness.status == LikenessStatus.PENDING_VERIFICATION:
+    waits_for_representative = liveness_required() and claim.representative.verified_at is None
+    if verified and likeness.status == LikenessStatus.PENDING_VERIFICATION and not waits_for_representative:
         likeness.status = LikenessStatus.ACTIVE
         likeness.save(update_fields=["status", "updated_at"])
         _faces_enrolled(likeness)

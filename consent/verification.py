@@ -187,11 +187,14 @@ def liveness_judge(*, check: LivenessCheck, data: bytes) -> LivenessCheck:
             from consent.services import likeness_mark_verified
 
             if actor.verified_at is None:
+                from consent.services import estates_activate
+
                 actor.verified_at = timezone.now()
                 actor.save(update_fields=["verified_at"])
                 audit_record(
                     actor=actor, action="user.verified", target=actor, data={"by": "liveness", "check": str(check.pk)}
                 )
+                estates_activate(representative=actor)
             if likeness.owner_id == actor.pk:
                 likeness_mark_verified(
                     actor=actor,
@@ -243,6 +246,9 @@ def liveness_review_decide(*, moderator: Any, flag: Any, verified: bool, note: s
                     target=user,
                     data={"by": "moderator", "check": str(check.pk)},
                 )
+                from consent.services import estates_activate
+
+                estates_activate(representative=user)
             if check.likeness.owner_id == user.pk:
                 likeness_mark_verified(
                     actor=moderator,

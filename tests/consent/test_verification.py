@@ -11,11 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.roles import Role
 from consent.models import ConsentReceipt, Likeness, LikenessStatus
 from moderation.models import AuditEvent
 from moderation.reasons import ReasonCode, Verdict
+from tests.consent.faces import photo_bytes
 from tests.consent.test_liveness import OBAMA_TURNING
 from tests.consent.test_liveness_api import challenge, submit, video
 from tests.moderation.test_disputes import check, consent_to_everyone
@@ -304,3 +306,37 @@ def test_a_check_the_analysis_cannot_decide_goes_to_a_moderator_with_the_evidenc
     assert verified.status == LikenessStatus.ACTIVE and verified.verification["by"] == "moderator"
     assert verified.verification["check"] == result["id"]
     assert AuditEvent.objects.filter(action="liveness.review").exists()
+
+
+def test_an_estate_waits_for_its_document_and_for_its_representative_live(api_client, make_user, settings):
+    from consent.models import EstateClaim
+    from consent.services import estate_claim_decide
+    from tests.consent.test_registry_lifecycle import estate_body
+
+    representative = make_user(Role.ESTATE_REPRESENTATIVE, Role.RIGHTS_HOLDER, username="executor")
+    api_client.force_authenticate(representative)
+    estate = api_client.post("/api/v1/likenesses/", estate_body(), format="multipart").json()
+    claim = EstateClaim.objects.get(likeness_id=estate["id"])
+
+    estate_claim_decide(moderator=make_user(Role.MODERATOR), claim=claim, verified=True, note="Letters checked.")
+
+    # The document is verified; the representative is not yet: the entry still grants nothing.
+    assert Likeness.objects.get(pk=estate["id"]).status == LikenessStatus.PENDING_VERIFICATION
+    own = api_client.post(
+        "/api/v1/likenesses/",
+        {
+            "display_name": "Eve Executor",
+            "photos": [SimpleUploadedFile("me.jpg", photo_bytes("kit_harington/john1.jpg"))],
+        },
+        format="multipart",
+    ).json()
+    issued = challenge(api_client, own, settings, ("left",))
+    selfie = (
+        ("kit_harington/john1.jpg", False),
+        ("kit_harington/johnsnow_test1.jpg", False),
+        ("kit_harington/john1.jpg", False),
+    )
+    assert submit(api_client, own, issued["token"], video(*selfie)).json()["outcome"] == "passed"
+
+    assert Likeness.objects.get(pk=estate["id"]).status == LikenessStatus.ACTIVE
+    assert AuditEvent.objects.filter(action="estate.activate", target_id=estate["id"]).exists()
