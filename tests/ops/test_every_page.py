@@ -164,7 +164,16 @@ def _ids(demo: dict[str, Any]) -> dict[str, str]:
         "decision_id": str(demo["flag"].gate_decision_id),
         "flag_id": str(demo["flag"].pk),
         "user_id": str(demo["users"]["creator"].pk),
+        "check_id": str(_liveness_check(kit).pk),
     }
+
+
+def _liveness_check(likeness: Any) -> Any:
+    """A live selfie check of the demo likeness, issued to its owner (the routes that read one)."""
+    from consent.verification import liveness_challenge_start
+
+    check, _ = liveness_challenge_start(actor=likeness.owner, likeness=likeness)
+    return check
 
 
 def _missing_ids(ids: dict[str, str]) -> dict[str, str]:
