@@ -603,6 +603,48 @@ def dispute_decide(*, moderator: User, flag: Flag, legitimate: bool, note: str =
     return likeness
 
 
+@transaction.atomic
+def dispute_transfer(*, moderator: User, flag: Flag, note: str) -> Likeness:
+    """Give a likeness frozen for a verified person to that person: its owner becomes theirs, the
+    consent its registrant set is void (a new version: nobody, nothing), the freeze is lifted and
+    the likeness counts as verified through theirs. Only for a flag opened by a live verification."""
+    if not moderator.has_role(Role.MODERATOR):
+        raise PermissionError("Only moderators decide disputes.")
+    if not note.strip():
+        raise ValidationError({"note": ["Say why the likeness goes to the verified person."]}, code="note_required")
+    flag = Flag.objects.select_for_update().get(pk=flag.pk)
+    if flag.kind != Flag.Kind.DISPUTE or flag.status != Flag.Status.OPEN:
+        raise ValidationError("This flag is not an open dispute.", code="not_open")
+    verified_id = (flag.evidence or {}).get("verified_likeness")
+    verified = Likeness.objects.filter(pk=verified_id).first() if verified_id else None
+    if verified is None or verified.verified_at is None or verified.owner_id is None:
+        raise ValidationError(
+            "Only a likeness frozen for a person verified live can be transferred to them.", code="not_transferable"
+        )
+    likeness = Likeness.objects.select_for_update().get(pk=flag.likeness_id)
+    previous_owner = likeness.owner.username if likeness.owner else None
+    likeness.owner = verified.owner
+    likeness.suspended_at, likeness.suspended_by, likeness.suspension_note = None, None, ""
+    likeness.verified_at = timezone.now()
+    likeness.verification = {"by": "transfer", "from_likeness": str(verified.pk), "moderator": moderator.username}
+    if likeness.status in (LikenessStatus.PENDING_VERIFICATION, LikenessStatus.DISPUTED):
+        likeness.status = LikenessStatus.ACTIVE
+    likeness.save()
+    number = (likeness.consent_versions.order_by("-number").values_list("number", flat=True).first() or 0) + 1
+    ConsentVersion.objects.create(likeness=likeness, number=number, created_by=moderator)  # nobody, nothing
+    _faces_enrolled(likeness)
+    flag.status, flag.decided_by, flag.decided_at = Flag.Status.DECIDED, moderator, timezone.now()
+    flag.decision, flag.decision_note = "transfer", note
+    flag.save()
+    audit_record(
+        actor=moderator,
+        action="likeness.transfer",
+        target=likeness,
+        data={"from": previous_owner, "to": verified.owner.username, "flag": str(flag.pk), "note": note},
+    )
+    return likeness
+
+
 def liveness_required() -> bool:
     """Whether a self-registered likeness waits for its person's live selfie check before it grants anything.
 

@@ -16,6 +16,7 @@ from moderation.models import Flag
 DECISION_LABELS = {
     (Flag.Kind.DISPUTE, "legitimate"): "Legitimate: lift the dispute",
     (Flag.Kind.DISPUTE, "rejected"): "Not legitimate: erase its face data",
+    (Flag.Kind.DISPUTE, "transfer"): "Give it to the person verified live (its consent reset to nobody)",
     (Flag.Kind.ESTATE, "verified"): "Authority verified",
     (Flag.Kind.ESTATE, "rejected"): "Reject the claim",
     (Flag.Kind.GATE_REVIEW, "approve"): "Approve: allow the request",
@@ -35,6 +36,8 @@ class FlagDecisionForm(forms.Form):
         self.flag = flag
         kind = Flag.Kind(flag.kind)
         allowed = services.DECISIONS.get(kind, ())
+        if kind == Flag.Kind.DISPUTE and not (flag.evidence or {}).get("verified_likeness"):
+            allowed = tuple(decision for decision in allowed if decision != "transfer")  # nobody verified to give it to
         self.fields["decision"].choices = [(decision, DECISION_LABELS[kind, decision]) for decision in allowed]
         if kind == Flag.Kind.GATE_REVIEW:
             # Required by the service, which says so on the form; no HTML "required", so the

@@ -12,7 +12,7 @@ from moderation.reasons import VERDICTS, ReasonCode, Verdict
 
 #: The decisions each kind of flag accepts.
 DECISIONS = {
-    Flag.Kind.DISPUTE: ("legitimate", "rejected"),
+    Flag.Kind.DISPUTE: ("legitimate", "rejected", "transfer"),
     Flag.Kind.ESTATE: ("verified", "rejected"),
     Flag.Kind.GATE_REVIEW: ("approve", "reject", "escalate"),
     Flag.Kind.LIVENESS: ("verified", "rejected"),
@@ -97,6 +97,8 @@ def flag_decide(*, moderator: User, flag: Flag, decision: str, note: str = "") -
         from consent.verification import liveness_review_decide
 
         liveness_review_decide(moderator=moderator, flag=flag, verified=decision == "verified", note=note)
+    elif flag.kind == Flag.Kind.DISPUTE and decision == "transfer":
+        consent_services.dispute_transfer(moderator=moderator, flag=flag, note=note)
     elif flag.kind == Flag.Kind.DISPUTE:
         consent_services.dispute_decide(moderator=moderator, flag=flag, legitimate=decision == "legitimate", note=note)
     else:

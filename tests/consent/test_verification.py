@@ -230,14 +230,15 @@ def test_any_verified_user_means_someone_who_passed_the_check(api_client, people
     assert after["verdict"] == Verdict.ALLOW, after["reasons"]
 
 
-def test_a_moderator_decides_the_frozen_side_lookalike_released_or_impostor_erased(
+def test_a_moderator_decides_the_frozen_side_lookalike_released_impostor_erased_or_likeness_transferred(
     api_client, make_user, enroll, settings
 ):
     from moderation.models import Flag
 
     moderator = make_user(Role.MODERATOR, username="mod")
     outcomes = {}
-    for decision in ("legitimate", "rejected"):
+    owners = {}
+    for decision in ("legitimate", "rejected", "transfer"):
         settings.SIGILLO_LIVENESS_REQUIRED = False
         other = enroll("obama/obama.jpg", user=make_user(Role.RIGHTS_HOLDER), name="Barack Obama").json()
         settings.SIGILLO_LIVENESS_REQUIRED = True
@@ -258,9 +259,33 @@ def test_a_moderator_decides_the_frozen_side_lookalike_released_or_impostor_eras
         )
         assert response.status_code == 200, response.content
         outcomes[decision] = Likeness.objects.get(pk=other["id"])
+        owners[decision] = barack.pk
+        if decision == "transfer":
+            transferred = outcomes[decision]
+            assert transferred.consent_versions.order_by("-number").first().audience == "nobody"
+            assert AuditEvent.objects.filter(action="likeness.transfer", target_id=str(transferred.pk)).exists()
         Likeness.objects.filter(pk__in=[other["id"], real["id"]]).delete()  # the next round starts clean
     assert outcomes["legitimate"].suspended_at is None  # a lookalike: released
     assert outcomes["rejected"].status == LikenessStatus.ERASED  # an impostor: erased
+    transferred = outcomes["transfer"]  # the real person's now, its registrant's consent void
+    assert transferred.owner_id == owners["transfer"] and transferred.suspended_at is None
+    assert transferred.status == LikenessStatus.ACTIVE and transferred.verification["by"] == "transfer"
+
+
+def test_only_a_likeness_frozen_for_a_verified_person_can_be_transferred(api_client, make_user, enroll, settings):
+    from moderation.models import Flag
+
+    settings.SIGILLO_LIVENESS_REQUIRED = False
+    enroll("obama/obama.jpg", user=make_user(Role.RIGHTS_HOLDER), name="Barack Obama")
+    disputed = enroll("obama/obama2.jpg", user=make_user(Role.RIGHTS_HOLDER), name="Barack Obama").json()
+    flag = Flag.objects.get(kind=Flag.Kind.DISPUTE, likeness_id=disputed["id"])
+    api_client.force_authenticate(make_user(Role.MODERATOR))
+
+    response = api_client.post(
+        "/api/v1/moderation/flags/%s/decision/" % flag.pk, {"decision": "transfer", "note": "Mine."}, format="json"
+    )
+
+    assert response.status_code == 400 and "frozen for a person verified live" in response.content.decode()
 
 
 def test_a_check_the_analysis_cannot_decide_goes_to_a_moderator_with_the_evidence_on_one_screen(
