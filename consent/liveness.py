@@ -57,16 +57,16 @@ class Challenge:
         return {**asdict(self), "steps": list(self.steps)}
 
 
-def _setting(name: str, default: Any) -> Any:
+def _setting(name: str) -> Any:
     from django.conf import settings
 
-    return getattr(settings, name, default)
+    return getattr(settings, name)
 
 
 def challenge_new(*, steps: int | None = None, now: float | None = None) -> Challenge:
     """Return a fresh challenge: ``steps`` distinct turns in random order, a code, a nonce, an expiry."""
-    allowed = tuple(_setting("SIGILLO_LIVENESS_STEPS", STEPS))
-    count = min(steps or int(_setting("SIGILLO_LIVENESS_STEP_COUNT", 2)), len(allowed))
+    allowed = tuple(_setting("SIGILLO_LIVENESS_STEPS"))
+    count = min(steps or int(_setting("SIGILLO_LIVENESS_STEP_COUNT")), len(allowed))
     pool = list(allowed)
     picked = []
     for _ in range(count):
@@ -77,7 +77,7 @@ def challenge_new(*, steps: int | None = None, now: float | None = None) -> Chal
         steps=tuple(picked),
         code="".join(secrets.choice(CODE_ALPHABET) for _ in range(4)),
         issued_at=now,
-        expires_at=now + float(_setting("SIGILLO_LIVENESS_CHALLENGE_SECONDS", 300)),
+        expires_at=now + float(_setting("SIGILLO_LIVENESS_CHALLENGE_SECONDS")),
     )
 
 
@@ -157,9 +157,9 @@ def liveness_analyze(
     embeddings are ``reference``, turning their head through ``steps`` in order."""
     from consent.faces.tracks import assign_tracks, stranger_distance
 
-    turn = float(_setting("SIGILLO_LIVENESS_TURN", 0.18))
-    tilt = float(_setting("SIGILLO_LIVENESS_TILT", 0.12))
-    best_frames = int(_setting("SIGILLO_LIVENESS_BEST_FRAMES", 3))
+    turn = float(_setting("SIGILLO_LIVENESS_TURN"))
+    tilt = float(_setting("SIGILLO_LIVENESS_TILT"))
+    best_frames = int(_setting("SIGILLO_LIVENESS_BEST_FRAMES"))
     found = [engine.analyze(frame.image) for frame in frames]
     numbers = assign_tracks(
         found, distance=engine.distance, same_face=engine.review_threshold, different_face=stranger_distance(engine)

@@ -650,9 +650,7 @@ def liveness_required() -> bool:
 
     On unless the setting ``SIGILLO_LIVENESS_REQUIRED`` turns it off (the README says what that gives up).
     """
-    from django.conf import settings
-
-    return bool(getattr(settings, "SIGILLO_LIVENESS_REQUIRED", True))
+    return bool(settings.SIGILLO_LIVENESS_REQUIRED)
 
 
 def likeness_mark_verified(*, actor: User, likeness: Likeness, how: dict[str, Any]) -> Likeness:

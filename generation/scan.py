@@ -47,8 +47,6 @@ EXPOSED_LABELS = frozenset(
     }
 )
 
-DEFAULT_NSFW_THRESHOLD = 0.6
-DEFAULT_NSFW_ACTION = "block"
 NSFW_ACTIONS = ("block", "review")
 
 _detector: Any = None
@@ -99,12 +97,12 @@ class OutputScan:
 
 def nsfw_threshold() -> float:
     """Return the NSFW score at or over which a frame is sexual content."""
-    return float(getattr(settings, "SIGILLO_NSFW_THRESHOLD", DEFAULT_NSFW_THRESHOLD))
+    return float(settings.SIGILLO_NSFW_THRESHOLD)
 
 
 def nsfw_action() -> str:
     """Return what sexual content gets: "block" or "review" (anything else is treated as "block")."""
-    action = str(getattr(settings, "SIGILLO_NSFW_ACTION", DEFAULT_NSFW_ACTION))
+    action = str(settings.SIGILLO_NSFW_ACTION)
     return action if action in NSFW_ACTIONS else "block"
 
 

@@ -54,9 +54,6 @@ class DecodedMedia:
         }
 
 
-#: The default sampling interval: four frames a second, so a face on screen for half a second is
-#: seen at least twice.
-DEFAULT_INTERVAL = 0.25
 #: Mean absolute difference (0-255) between tiny grey thumbnails of two consecutive frames above
 #: which the second starts a new shot, and is sampled whatever the interval says.
 SHOT_CHANGE = 28.0
@@ -86,13 +83,13 @@ def sample_video_frames(
     import av
     import numpy as np
 
-    every_seconds = every_seconds or getattr(settings, "SIGILLO_VIDEO_SAMPLE_INTERVAL", DEFAULT_INTERVAL)
-    max_frames = max_frames or getattr(settings, "SIGILLO_VIDEO_MAX_FRAMES", 240)
+    every_seconds = every_seconds or settings.SIGILLO_VIDEO_SAMPLE_INTERVAL
+    max_frames = max_frames or settings.SIGILLO_VIDEO_MAX_FRAMES
     if max_seconds is None:
-        max_seconds = getattr(settings, "SIGILLO_VIDEO_MAX_SECONDS", None)
+        max_seconds = settings.SIGILLO_VIDEO_MAX_SECONDS
     if every_seconds <= 0 or max_frames < 1:
         raise ValueError("every_seconds must be positive and max_frames at least 1")
-    max_pixels = getattr(settings, "SIGILLO_MAX_IMAGE_PIXELS", None)
+    max_pixels = settings.SIGILLO_MAX_IMAGE_PIXELS
     too_long = MediaUndecodable("the video is longer than %s seconds" % ("%g" % max_seconds if max_seconds else ""))
     try:
         container = av.open(io.BytesIO(data), mode="r")

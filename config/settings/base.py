@@ -147,6 +147,10 @@ SIGILLO_GATE_UNKNOWN_FACE = env("SIGILLO_GATE_UNKNOWN_FACE", default="review")
 # a frame every SIGILLO_VIDEO_SAMPLE_INTERVAL seconds and the first of every new shot, at most
 # SIGILLO_VIDEO_MAX_FRAMES (a longer video is sampled more sparsely, never cut short); videos
 # longer than SIGILLO_VIDEO_MAX_SECONDS are refused.
+# The output scan's NudeNet: a frame scoring at least SIGILLO_NSFW_THRESHOLD for exposed nudity is
+# sexual content, and gets SIGILLO_NSFW_ACTION ("block" or "review").
+SIGILLO_NSFW_THRESHOLD = env.float("SIGILLO_NSFW_THRESHOLD", default=0.6)
+SIGILLO_NSFW_ACTION = env("SIGILLO_NSFW_ACTION", default="block")
 SIGILLO_VIDEO_SAMPLE_INTERVAL = env.float("SIGILLO_VIDEO_SAMPLE_INTERVAL", default=0.25)
 SIGILLO_VIDEO_MAX_FRAMES = env.int("SIGILLO_VIDEO_MAX_FRAMES", default=240)
 SIGILLO_VIDEO_MAX_SECONDS = env.float("SIGILLO_VIDEO_MAX_SECONDS", default=600.0)

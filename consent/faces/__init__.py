@@ -61,7 +61,7 @@ def get_engine(name: str | None = None) -> FaceEngine:
     if name is None:
         from django.conf import settings
 
-        name = getattr(settings, "SIGILLO_FACE_ENGINE", "sface")
+        name = settings.SIGILLO_FACE_ENGINE
     engine = _engines.get(name)
     if engine is not None:
         return engine

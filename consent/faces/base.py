@@ -442,7 +442,7 @@ class FaceEngine(abc.ABC):
 def _target(name: str) -> float:
     from django.conf import settings
 
-    return float(getattr(settings, name, 0.0) or 0.0)
+    return float(getattr(settings, name) or 0.0)
 
 
 def normal_tail(threshold: float, mean: float, deviation: float) -> float:

@@ -67,7 +67,7 @@ CHIP_FACE = (54, 66, 202, 214)
 def _detector_setting() -> str:
     from django.conf import settings
 
-    return str(getattr(settings, "SIGILLO_DLIB_DETECTOR", "yunet"))
+    return str(settings.SIGILLO_DLIB_DETECTOR)
 
 
 def unavailable_reason() -> str | None:

@@ -86,9 +86,9 @@ class YuNet:
 
         self.load()
         width, height = image.size
-        side = int(getattr(settings, "SIGILLO_FACE_DETECTION_SIDE", MAX_DETECTION_SIDE) or MAX_DETECTION_SIDE)
+        side = int(settings.SIGILLO_FACE_DETECTION_SIDE)
         low = min(side, TURNED_DETECTION_SIDE)
-        turns = (0, *QUARTER_TURNS) if getattr(settings, "SIGILLO_FACE_QUARTER_TURNS", True) else (0,)
+        turns = (0, *QUARTER_TURNS) if settings.SIGILLO_FACE_QUARTER_TURNS else (0,)
         full = np.ascontiguousarray(np.asarray(image, dtype=np.uint8))
         scaled = {side: _scaled(full, side)}
         scaled[low] = scaled[side] if low == side else _scaled(scaled[side][0], low, scaled[side][1])

@@ -61,3 +61,14 @@ def test_production_refuses_to_start_without_biometric_keys():
     result = run(["manage.py", "check"], env)
     assert result.returncode != 0
     assert "SIGILLO_BIOMETRIC_KEYS" in result.stderr
+
+
+def test_the_output_scans_nsfw_settings_are_read_from_the_environment():
+    code = (
+        "import django; django.setup(); from generation.scan import nsfw_action, nsfw_threshold; "
+        "print(nsfw_threshold(), nsfw_action())"
+    )
+    env = {**PRODUCTION_ENV, "SIGILLO_NSFW_THRESHOLD": "0.45", "SIGILLO_NSFW_ACTION": "review"}
+    result = run(["-c", code], env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-2:] == ["0.45", "review"]
