@@ -120,12 +120,14 @@ def face_match(*, embedding: Any, engine: FaceEngine, k: int = SEARCH_PAGE) -> l
     the first search. Likenesses judged different people are resolved, and disputed duplicates
     marked, as the module's docstring says.
     """
-    from consent.search import face_search, registry_size
+    from consent.search import get_index
 
+    index = get_index(engine.name, engine.model)
+    index.sync()  # once: the size and the searches below see the same registry
     # The thresholds tighten as the registry grows, to keep false identifications rare (FaceEngine.thresholds_at).
-    match, review = engine.thresholds_at(registry_size(engine.name, engine.model))
+    match, review = engine.thresholds_at(len(index))
     while True:
-        found = face_search(embedding=embedding, engine=engine.name, model=engine.model, k=k, max_distance=review)
+        found = index.search(embedding=embedding, k=k, max_distance=review)
         if len(found) < k:
             break
         k *= 4

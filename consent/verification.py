@@ -184,30 +184,15 @@ def liveness_judge(*, check: LivenessCheck, data: bytes) -> LivenessCheck:
                 evidence={"check": str(check.pk), "reasons": reasons},
             )
         if check.status == LivenessCheck.Status.PASSED:
-            from consent.services import likeness_mark_verified
-
-            if actor.verified_at is None:
-                from consent.services import estates_activate
-
-                actor.verified_at = timezone.now()
-                actor.save(update_fields=["verified_at"])
-                audit_record(
-                    actor=actor, action="user.verified", target=actor, data={"by": "liveness", "check": str(check.pk)}
-                )
-                estates_activate(representative=actor)
-            if likeness.owner_id == actor.pk:
-                likeness_mark_verified(
-                    actor=actor,
-                    likeness=likeness,
-                    how={"by": "liveness", "check": str(check.pk), "user": actor.username},
-                )
+            _person_verified(
+                actor=actor, check=check, how={"by": "liveness", "check": str(check.pk), "user": actor.username}
+            )
     return check
 
 
 def liveness_review_decide(*, moderator: Any, flag: Any, verified: bool, note: str) -> LivenessCheck:
     """A moderator decides a check the analysis could not: the person is verified (as a pass would,
     citing the moderator and the check) or not. Audited; the note is required."""
-    from consent.services import likeness_mark_verified
     from moderation.audit import audit_record
     from moderation.models import Flag
 
@@ -236,23 +221,25 @@ def liveness_review_decide(*, moderator: Any, flag: Any, verified: bool, note: s
             data={"check": str(check.pk), "verified": verified, "note": note},
         )
         if verified:
-            user = check.user
-            if user.verified_at is None:
-                user.verified_at = timezone.now()
-                user.save(update_fields=["verified_at"])
-                audit_record(
-                    actor=moderator,
-                    action="user.verified",
-                    target=user,
-                    data={"by": "moderator", "check": str(check.pk)},
-                )
-                from consent.services import estates_activate
-
-                estates_activate(representative=user)
-            if check.likeness.owner_id == user.pk:
-                likeness_mark_verified(
-                    actor=moderator,
-                    likeness=check.likeness,
-                    how={"by": "moderator", "moderator": moderator.username, "note": note, "check": str(check.pk)},
-                )
+            _person_verified(
+                actor=moderator,
+                check=check,
+                how={"by": "moderator", "moderator": moderator.username, "note": note, "check": str(check.pk)},
+            )
     return check
+
+
+def _person_verified(*, actor: Any, check: LivenessCheck, how: dict[str, Any]) -> None:
+    """The person who recorded ``check`` is verified (by the check, or by ``actor``, a moderator):
+    the user is, once, with the estates that waited for them, and so is the likeness if it is theirs."""
+    from consent.services import estates_activate, likeness_mark_verified
+    from moderation.audit import audit_record
+
+    user, likeness = check.user, check.likeness
+    if user.verified_at is None:
+        user.verified_at = timezone.now()
+        user.save(update_fields=["verified_at"])
+        audit_record(actor=actor, action="user.verified", target=user, data={"by": how["by"], "check": str(check.pk)})
+        estates_activate(representative=user)
+    if likeness.owner_id == user.pk:
+        likeness_mark_verified(actor=actor, likeness=likeness, how=how)

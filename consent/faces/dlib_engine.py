@@ -182,7 +182,6 @@ class DlibEngine(FaceEngine):
         import cv2
         import dlib
 
-        width, height = image.size
         rows, pixels, scale = self._yunet.detect(image)
         template = ARCFACE_TEMPLATE * CHIP_SCALE + CHIP_OFFSET
         face_rectangle = dlib.rectangle(*CHIP_FACE)
@@ -194,15 +193,6 @@ class DlibEngine(FaceEngine):
                 chip = np.ascontiguousarray(chip)
                 shape = self._shape_predictor(chip, face_rectangle)
                 descriptors.append(np.array(self._recognizer.compute_face_descriptor(chip, shape, 1)))
-        faces = []
-        for (score, box, points, _), descriptor in zip(rows, descriptors, strict=True):
-            faces.append(
-                make_face(
-                    image,
-                    box=clip_box(*(float(value) for value in box), width, height),
-                    landmarks=[(float(x), float(y)) for x, y in points],
-                    detection_score=score,
-                    embedding=descriptor,
-                )
-            )
-        return largest_first(faces)
+        from consent.faces.yunet import detected_faces
+
+        return detected_faces(image, rows, descriptors)

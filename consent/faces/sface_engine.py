@@ -29,9 +29,6 @@ from consent.faces.base import (
     DetectedFace,
     EngineUnavailable,
     FaceEngine,
-    clip_box,
-    largest_first,
-    make_face,
     similarity_transform,
 )
 
@@ -136,25 +133,13 @@ class SFaceEngine(FaceEngine):
 
         self.load()
         image = image if image.mode == "RGB" else image.convert("RGB")
-        width, height = image.size
         assert self._yunet is not None  # loaded
         rows, pixels, scale = self._yunet.detect(image)
         # Embedded from the detailed image: a face far larger than SFace's 112-pixel crop would
         # alias when warped down from full size.
         with self._run_lock:
             embeddings = [self._embed(cv2, pixels, points * scale) for _, _, points, _ in rows]
-        faces = []
-        for (score, box, points, _), embedding in zip(rows, embeddings, strict=True):
-            faces.append(
-                make_face(
-                    image,
-                    box=clip_box(*(float(value) for value in box), width, height),
-                    landmarks=[(float(x), float(y)) for x, y in points],
-                    detection_score=score,
-                    embedding=embedding,
-                )
-            )
-        return largest_first(faces)
+        return yunet.detected_faces(image, rows, embeddings)
 
     def warm(self) -> None:
         import cv2

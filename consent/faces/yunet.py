@@ -205,3 +205,22 @@ def _iou(a: np.ndarray, b: np.ndarray) -> float:
         return 0.0
     overlap = width * height
     return float(overlap / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - overlap))
+
+
+def detected_faces(image: Image.Image, rows: list[Detection], embeddings: list[np.ndarray]) -> list[Any]:
+    """Return YuNet's detections of ``image`` with their embeddings as ``DetectedFace``s, largest first."""
+    from consent.faces.base import clip_box, largest_first, make_face
+
+    width, height = image.size
+    return largest_first(
+        [
+            make_face(
+                image,
+                box=clip_box(*(float(value) for value in box), width, height),
+                landmarks=[(float(x), float(y)) for x, y in points],
+                detection_score=score,
+                embedding=embedding,
+            )
+            for (score, box, points, _), embedding in zip(rows, embeddings, strict=True)
+        ]
+    )

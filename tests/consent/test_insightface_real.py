@@ -122,6 +122,25 @@ def test_the_registry_is_searched_with_the_real_pack(engine: FaceEngine, setting
     assert image_match(image=faces.photo_image("matt_damon/img29.jpg"), engine=engine)[0].hits == ()
 
 
-def test_warming_runs_the_detector_and_the_recognizer_once(engine: FaceEngine) -> None:
-    engine.warm()
-    assert engine.analyze(faces.photo_image("biden/biden.jpg"))[0].embedding.shape == (512,)
+def test_warming_runs_the_detector_and_the_recognizer_once(engine: FaceEngine, monkeypatch: Any) -> None:
+    import dataclasses
+
+    calls: list[str] = []
+
+    class Counted:
+        def __init__(self, session: Any, name: str) -> None:
+            self.session, self.name = session, name
+
+        def run(self, *args: Any) -> Any:
+            calls.append(self.name)
+            return self.session.run(*args)
+
+    pack = engine._loaded()
+    counted = dataclasses.replace(
+        pack, detector=Counted(pack.detector, "detector"), recognizer=Counted(pack.recognizer, "recognizer")
+    )
+    monkeypatch.setattr(engine, "_pack", counted)
+
+    engine.warm()  # a grey image has no face: the recognizer must run on its own
+
+    assert calls == ["detector", "recognizer"]

@@ -20,6 +20,14 @@ from tests.generation.test_scan import make_video
 pytestmark = pytest.mark.django_db
 
 
+def turning_as(steps: list[str]) -> tuple[tuple[str, bool], ...]:
+    """Obama's clip turning right then left, or left then right, as a two-step challenge asks."""
+    if steps == ["right", "left"]:
+        return OBAMA_TURNING
+    assert steps == ["left", "right"], steps
+    return (OBAMA_TURNING[0], OBAMA_TURNING[2], OBAMA_TURNING[1])
+
+
 def video(*shots: tuple[str, bool]) -> bytes:
     return make_video([framed(path, mirrored) for path, mirrored in shots for _ in range(6)], fps=8)
 
@@ -54,11 +62,7 @@ def submit(api_client: Any, likeness: dict, token: str, data: bytes) -> Any:
 def test_the_person_turning_as_asked_is_verified_and_a_replay_is_refused(api_client, barack, settings):
     user, likeness = barack
     issued = challenge(api_client, likeness, settings, ("right", "left"))
-    shots = (
-        OBAMA_TURNING
-        if issued["steps"] == ["right", "left"]
-        else (OBAMA_TURNING[0], OBAMA_TURNING[2], OBAMA_TURNING[1])
-    )
+    shots = turning_as(issued["steps"])
 
     response = submit(api_client, likeness, issued["token"], video(*shots))
 
@@ -134,11 +138,7 @@ def test_frames_are_erased_with_the_likeness(api_client, barack, settings, djang
 
     user, likeness = barack
     issued = challenge(api_client, likeness, settings, ("right", "left"))
-    shots = (
-        OBAMA_TURNING
-        if issued["steps"] == ["right", "left"]
-        else (OBAMA_TURNING[0], OBAMA_TURNING[2], OBAMA_TURNING[1])
-    )
+    shots = turning_as(issued["steps"])
     check = LivenessCheck.objects.get(pk=submit(api_client, likeness, issued["token"], video(*shots)).json()["id"])
     files = [Path(django_settings.MEDIA_ROOT) / path for path in check.frames]
     assert files and all(path.exists() for path in files)

@@ -8,8 +8,7 @@ import pytest
 
 from accounts.roles import Role
 from consent.models import LivenessCheck
-from tests.consent.test_liveness import OBAMA_TURNING
-from tests.consent.test_liveness_api import challenge, submit, video
+from tests.consent.test_liveness_api import challenge, submit, turning_as, video
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 
@@ -23,11 +22,7 @@ def test_the_video_is_judged_by_the_worker_and_polled_until_done(
     likeness = enroll("obama/obama.jpg", user=user, name="Barack Obama").json()
     api_client.force_authenticate(user)
     issued = challenge(api_client, likeness, settings, ("right", "left"))
-    shots = (
-        OBAMA_TURNING
-        if issued["steps"] == ["right", "left"]
-        else (OBAMA_TURNING[0], OBAMA_TURNING[2], OBAMA_TURNING[1])
-    )
+    shots = turning_as(issued["steps"])
 
     response = submit(api_client, likeness, issued["token"], video(*shots))
 

@@ -18,8 +18,7 @@ from consent.models import ConsentReceipt, Likeness, LikenessStatus
 from moderation.models import AuditEvent
 from moderation.reasons import ReasonCode, Verdict
 from tests.consent.faces import photo_bytes
-from tests.consent.test_liveness import OBAMA_TURNING
-from tests.consent.test_liveness_api import challenge, submit, video
+from tests.consent.test_liveness_api import challenge, submit, turning_as, video
 from tests.moderation.test_disputes import check, consent_to_everyone
 
 pytestmark = pytest.mark.django_db
@@ -62,11 +61,7 @@ def test_the_persons_live_selfie_check_makes_it_active_and_receipts_cite_it(api_
     likeness = people["likeness"]
     api_client.force_authenticate(people["barack"])
     issued = challenge(api_client, likeness, settings, ("right", "left"))
-    shots = (
-        OBAMA_TURNING
-        if issued["steps"] == ["right", "left"]
-        else (OBAMA_TURNING[0], OBAMA_TURNING[2], OBAMA_TURNING[1])
-    )
+    shots = turning_as(issued["steps"])
     settings.SIGILLO_LIVENESS_STEPS = ("left", "right", "up")
 
     result = submit(api_client, likeness, issued["token"], video(*shots)).json()
@@ -166,11 +161,7 @@ def test_an_impostor_who_registered_someone_elses_face_loses_to_the_person_verif
     assert real["status"] == LikenessStatus.DISPUTED  # the first registrant holds the face...
     api_client.force_authenticate(barack)
     issued = challenge(api_client, real, settings, ("right", "left"))
-    shots = (
-        OBAMA_TURNING
-        if issued["steps"] == ["right", "left"]
-        else (OBAMA_TURNING[0], OBAMA_TURNING[2], OBAMA_TURNING[1])
-    )
+    shots = turning_as(issued["steps"])
     assert submit(api_client, real, issued["token"], video(*shots)).json()["outcome"] == "passed"
 
     # ...until the real person verifies live: their likeness is active, the impostor's frozen.
@@ -246,11 +237,7 @@ def test_a_moderator_decides_the_frozen_side_lookalike_released_impostor_erased_
         real = enroll("obama/obama2.jpg", user=barack, name="Barack Obama").json()
         api_client.force_authenticate(barack)
         issued = challenge(api_client, real, settings, ("right", "left"))
-        shots = (
-            OBAMA_TURNING
-            if issued["steps"] == ["right", "left"]
-            else (OBAMA_TURNING[0], OBAMA_TURNING[2], OBAMA_TURNING[1])
-        )
+        shots = turning_as(issued["steps"])
         assert submit(api_client, real, issued["token"], video(*shots)).json()["outcome"] == "passed"
         flag = Flag.objects.get(likeness_id=other["id"], reason="verified_person_claims_face")
         api_client.force_authenticate(moderator)
@@ -298,11 +285,7 @@ def test_a_check_the_analysis_cannot_decide_goes_to_a_moderator_with_the_evidenc
     likeness = people["likeness"]
     api_client.force_authenticate(people["barack"])
     issued = challenge(api_client, likeness, settings, ("right", "left"))
-    shots = (
-        OBAMA_TURNING
-        if issued["steps"] == ["right", "left"]
-        else (OBAMA_TURNING[0], OBAMA_TURNING[2], OBAMA_TURNING[1])
-    )
+    shots = turning_as(issued["steps"])
     settings.SIGILLO_FACE_THRESHOLDS = {"sface/sface_2021dec_int8bq": {"match": 0.2, "review": 1.1}}
     settings.SIGILLO_FACE_FPIR_TARGET = settings.SIGILLO_FACE_REVIEW_FPIR_TARGET = 0
 
