@@ -26,8 +26,9 @@ def test_the_video_is_judged_by_the_worker_and_polled_until_done(
 
     response = submit(api_client, likeness, issued["token"], video(*shots))
 
-    assert response.status_code == 202, response.content
-    assert response.json()["outcome"] == "analyzing"
+    # The web process waited 10 ms: the answer is "analyzing" (202), unless the worker was quicker still.
+    assert response.status_code in (200, 202), response.content
+    assert response.status_code == 200 or response.json()["outcome"] == "analyzing"
     url = "/api/v1/likenesses/%s/liveness/%s/" % (likeness["id"], response.json()["id"])
     deadline = time.monotonic() + 180
     while (answer := api_client.get(url)).status_code == 202 and time.monotonic() < deadline:
