@@ -1,7 +1,6 @@
 """The accounts API: registration, tokens, the current user, and role administration."""
 
 from django.contrib.auth import authenticate
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, status
@@ -25,13 +24,6 @@ from accounts.serializers import (
 )
 
 
-def as_api_validation_error(error: DjangoValidationError) -> exceptions.ValidationError:
-    """Carry a service's ValidationError to the API's error shape."""
-    if hasattr(error, "error_dict"):
-        return exceptions.ValidationError(error.message_dict)
-    return exceptions.ValidationError({"non_field_errors": error.messages})
-
-
 class RegisterApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
@@ -42,10 +34,7 @@ class RegisterApi(APIView):
     def post(self, request: Request) -> Response:
         serializer = RegisterInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            user = services.user_register(**serializer.validated_data)
-        except DjangoValidationError as error:
-            raise as_api_validation_error(error) from error
+        user = services.user_register(**serializer.validated_data)
         return Response(UserOutputSerializer(user).data, status=status.HTTP_201_CREATED)
 
 
@@ -101,8 +90,5 @@ class UserRoleApi(APIView):
         user = get_object_or_404(User, pk=user_id)
         serializer = RoleChangeInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            services.user_role_revoke(actor=request.user, user=user, role=serializer.validated_data["role"])
-        except DjangoValidationError as error:
-            raise as_api_validation_error(error) from error
+        services.user_role_revoke(actor=request.user, user=user, role=serializer.validated_data["role"])
         return Response(UserOutputSerializer(user).data)

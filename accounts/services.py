@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 
 from accounts.models import User, UserRole
 from accounts.roles import ADMIN_GRANTED_ROLES, DEFAULT_ROLE, SELF_SERVICE_ROLES, Role
+from moderation.audit import audit_record
 
 USERNAME_TAKEN = "A user with that username already exists."
 
@@ -49,6 +50,14 @@ def user_register(
     except IntegrityError as error:  # a concurrent registration won the race
         raise ValidationError({"username": [USERNAME_TAKEN]}, code="unique") from error
     UserRole.objects.bulk_create(UserRole(user=user, role=role, granted_by=granted_by) for role in sorted(wanted))
+    for role in sorted(wanted):
+        # Who granted it: the administrator, the person themselves, or (no one) the operator's command.
+        audit_record(
+            actor=granted_by or (None if operator else user),
+            action="role.grant",
+            target=user,
+            data={"role": role, "registration": True, "operator": operator},
+        )
     if Role.ADMIN in wanted:
         user.is_staff = True
         user.is_superuser = True
@@ -68,7 +77,9 @@ def user_role_grant(*, actor: User, user: User, role: Role | str) -> UserRole:
     role = Role(role)
     if not (actor.has_role(Role.ADMIN) or (actor.pk == user.pk and role in SELF_SERVICE_ROLES)):
         raise PermissionError("Only an administrator can grant that role.")
-    granted, _ = UserRole.objects.get_or_create(user=user, role=role, defaults={"granted_by": actor})
+    granted, created = UserRole.objects.get_or_create(user=user, role=role, defaults={"granted_by": actor})
+    if created:
+        audit_record(actor=actor, action="role.grant", target=user, data={"role": role})
     if role == Role.ADMIN and not (user.is_staff and user.is_superuser):
         user.is_staff = user.is_superuser = True
         user.save(update_fields=["is_staff", "is_superuser"])
@@ -87,5 +98,7 @@ def user_role_revoke(*, actor: User, user: User, role: Role | str) -> None:
             raise ValidationError("The last administrator cannot lose the role.", code="last_admin")
         user.is_staff = user.is_superuser = False
         user.save(update_fields=["is_staff", "is_superuser"])
-    UserRole.objects.filter(user=user, role=role).delete()
+    removed, _ = UserRole.objects.filter(user=user, role=role).delete()
+    if removed:
+        audit_record(actor=actor, action="role.revoke", target=user, data={"role": role})
     user.forget_roles()

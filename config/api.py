@@ -13,10 +13,14 @@ from enum import StrEnum
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from consent.enrollment import EnrollmentRejected
+from consent.services import CsvImportRejected
 
 
 class ApiErrorCode(StrEnum):
@@ -86,12 +90,51 @@ def _field_errors(detail: Any) -> dict[str, list[dict[str, str]]]:
     return {str(field): _flatten(value, "" if _is_leaf(value) else str(field)) for field, value in detail.items()}
 
 
+def _from_service(exc: Exception) -> Exception:
+    """Turn what a service raises into the DRF error it answers as; views let it propagate.
+
+    A Django ValidationError keeps its fields and each field error's code (a refused name says
+    why by its code); one without fields goes under ``non_field_errors``. A PermissionError a
+    service raises (it has no errno, unlike the operating system's) is a 403 saying why. The
+    registry's refusals that list every problem say so per photo or per CSV row.
+    """
+    if isinstance(exc, Http404):
+        return exceptions.NotFound()
+    if isinstance(exc, DjangoPermissionDenied):
+        return exceptions.PermissionDenied()
+    if isinstance(exc, DjangoValidationError):
+        if not hasattr(exc, "error_dict"):
+            return exceptions.ValidationError({"non_field_errors": exc.messages})
+        return exceptions.ValidationError(
+            {
+                field: [
+                    exceptions.ErrorDetail(message, code=item.code or ApiErrorCode.INVALID.value)
+                    for item in items
+                    for message in item
+                ]
+                for field, items in exc.error_dict.items()
+            }
+        )
+    if isinstance(exc, PermissionError) and exc.errno is None:
+        return exceptions.PermissionDenied(str(exc))
+    if isinstance(exc, EnrollmentRejected):
+        return ApiError(
+            code=ApiErrorCode.ENROLLMENT_REJECTED,
+            message="Nothing was registered: %s" % exc,
+            photos=[error.as_dict() for error in exc.errors],
+        )
+    if isinstance(exc, CsvImportRejected):
+        return ApiError(
+            code=ApiErrorCode.IMPORT_REJECTED,
+            message="Nothing was imported: %s" % exc,
+            rows=[{"line": error.line, "message": error.message} for error in exc.errors],
+        )
+    return exc
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Render every API error in the one shape described above."""
-    if isinstance(exc, Http404):
-        exc = exceptions.NotFound()
-    elif isinstance(exc, DjangoPermissionDenied):
-        exc = exceptions.PermissionDenied()
+    exc = _from_service(exc)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

@@ -2,12 +2,10 @@
 
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, status
-from rest_framework.exceptions import ErrorDetail
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -15,10 +13,10 @@ from rest_framework.views import APIView
 
 from accounts.access import HasRole
 from accounts.roles import Role
-from config.api import ApiError, ApiErrorCode
 from consent import crypto, selectors, services
 from consent.access import access_likeness_by_id, can_see_photos
-from consent.enrollment import EnrollmentRejected, PhotoInput, face_summary, photos_analyze
+from consent.enrollment import PhotoInput
+from consent.jobs import likeness_add_photos_job, likeness_enroll_job, photos_preview_job
 from consent.serializers import (
     ConsentInputSerializer,
     ConsentRequestDecisionInputSerializer,
@@ -44,38 +42,6 @@ def photo_inputs(files: list, face_index: list[int]) -> list[PhotoInput]:
     return inputs
 
 
-def enrollment_error(rejected: EnrollmentRejected) -> ApiError:
-    return ApiError(
-        code=ApiErrorCode.ENROLLMENT_REJECTED,
-        message="Nothing was registered: %s" % rejected,
-        photos=[error.as_dict() for error in rejected.errors],
-    )
-
-
-def _validation_error(error: DjangoValidationError) -> exceptions.ValidationError:
-    """Carry a service's ValidationError to the API's error shape, keeping each field error's code
-    (``accounts.apis.as_api_validation_error`` drops them; a refused name says why by its code)."""
-    if not hasattr(error, "error_dict"):
-        return exceptions.ValidationError({"non_field_errors": error.messages})
-    return exceptions.ValidationError(
-        {
-            field: [ErrorDetail(message, code=item.code or "invalid") for item in items for message in item]
-            for field, items in error.error_dict.items()
-        }
-    )
-
-
-def _call(service, *args, **kwargs):  # noqa: ANN001, ANN202 - thin adapter for service errors
-    try:
-        return service(*args, **kwargs)
-    except EnrollmentRejected as rejected:
-        raise enrollment_error(rejected) from rejected
-    except DjangoValidationError as error:
-        raise _validation_error(error) from error
-    except PermissionError as error:
-        raise exceptions.PermissionDenied(str(error)) from error
-
-
 class LikenessListCreateApi(APIView):
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 
@@ -97,8 +63,7 @@ class LikenessListCreateApi(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         document = data["estate_document"]
-        result = _call(
-            services.likeness_enroll,
+        likeness, disputed = likeness_enroll_job(
             owner=request.user,
             display_name=data["display_name"],
             handle=data["handle"] or None,
@@ -110,8 +75,8 @@ class LikenessListCreateApi(APIView):
             photos=photo_inputs(data["photos"], data["face_index"]),
             estate_document=PhotoInput(name=document.name, data=document.read()) if document else None,
         )
-        body = LikenessOutputSerializer(result.likeness).data
-        body["disputed_with_count"] = len(result.disputed_with)
+        body = LikenessOutputSerializer(likeness).data
+        body["disputed_with_count"] = disputed
         return Response(body, status=status.HTTP_201_CREATED)
 
 
@@ -126,26 +91,7 @@ class LikenessPreviewApi(APIView):
         serializer = PhotosInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         inputs = photo_inputs(serializer.validated_data["photos"], serializer.validated_data["face_index"])
-        try:
-            engine, analyzed = photos_analyze(photos=inputs)
-        except EnrollmentRejected as rejected:
-            raise enrollment_error(rejected) from rejected
-        return Response(
-            {
-                "engine": engine.thresholds(),
-                "photos": [
-                    {
-                        "index": index,
-                        "name": photo.input.name,
-                        "width": photo.image.width,
-                        "height": photo.image.height,
-                        "faces": [face_summary(face, engine) for face in photo.faces],
-                        "chosen": photo.faces.index(photo.chosen),
-                    }
-                    for index, photo in enumerate(analyzed)
-                ],
-            }
-        )
+        return Response(photos_preview_job(actor=request.user, photos=inputs))
 
 
 class LikenessDetailApi(APIView):
@@ -159,7 +105,7 @@ class LikenessDetailApi(APIView):
         likeness = access_likeness_by_id(request.user, likeness_id)
         serializer = LikenessUpdateInputSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        likeness = _call(services.likeness_update, actor=request.user, likeness=likeness, **serializer.validated_data)
+        likeness = services.likeness_update(actor=request.user, likeness=likeness, **serializer.validated_data)
         return Response(LikenessOutputSerializer(likeness).data)
 
     @extend_schema(request=EraseInputSerializer, responses={200: LikenessOutputSerializer})
@@ -167,7 +113,7 @@ class LikenessDetailApi(APIView):
         likeness = access_likeness_by_id(request.user, likeness_id)
         serializer = EraseInputSerializer(data=request.data or request.query_params)
         serializer.is_valid(raise_exception=True)
-        likeness = _call(services.likeness_erase, actor=request.user, likeness=likeness, **serializer.validated_data)
+        likeness = services.likeness_erase(actor=request.user, likeness=likeness, **serializer.validated_data)
         return Response(LikenessOutputSerializer(likeness).data)
 
 
@@ -180,7 +126,7 @@ class LikenessPhotosApi(APIView):
         serializer = PhotosInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         inputs = photo_inputs(serializer.validated_data["photos"], serializer.validated_data["face_index"])
-        _call(services.likeness_add_photos, actor=request.user, likeness=likeness, photos=inputs)
+        likeness = likeness_add_photos_job(actor=request.user, likeness=likeness, photos=inputs)
         return Response(LikenessOutputSerializer(likeness).data, status=status.HTTP_201_CREATED)
 
 
@@ -216,7 +162,7 @@ class ConsentApi(APIView):
         likeness = access_likeness_by_id(request.user, likeness_id)
         serializer = ConsentInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        version = _call(services.consent_set, actor=request.user, likeness=likeness, **serializer.validated_data)
+        version = services.consent_set(actor=request.user, likeness=likeness, **serializer.validated_data)
         return Response(ConsentVersionOutputSerializer(version).data)
 
 
@@ -224,7 +170,7 @@ class RevokeApi(APIView):
     @extend_schema(request=None, responses={200: ConsentVersionOutputSerializer})
     def post(self, request: Request, likeness_id: str) -> Response:
         likeness = access_likeness_by_id(request.user, likeness_id)
-        version = _call(services.consent_revoke, actor=request.user, likeness=likeness)
+        version = services.consent_revoke(actor=request.user, likeness=likeness)
         return Response(ConsentVersionOutputSerializer(version).data)
 
 
@@ -239,7 +185,7 @@ class _SuspensionApi(APIView):
         likeness = access_likeness_by_id(request.user, likeness_id)
         serializer = LikenessSuspensionInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        likeness = _call(self.service, moderator=request.user, likeness=likeness, **serializer.validated_data)
+        likeness = self.service(moderator=request.user, likeness=likeness, **serializer.validated_data)
         return Response(LikenessOutputSerializer(likeness).data)
 
 
@@ -262,7 +208,7 @@ class ProtectedCreateApi(APIView):
     def post(self, request: Request) -> Response:
         serializer = ProtectedCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        likeness = _call(services.likeness_register_protected, moderator=request.user, **serializer.validated_data)
+        likeness = services.likeness_register_protected(moderator=request.user, **serializer.validated_data)
         return Response(LikenessOutputSerializer(likeness).data, status=status.HTTP_201_CREATED)
 
 
@@ -280,14 +226,7 @@ class ProtectedImportApi(APIView):
         upload = request.data.get("file")
         if upload is None or not hasattr(upload, "read"):
             raise exceptions.ValidationError({"file": ["Attach a CSV file."]})
-        try:
-            created = services.protected_entries_import_csv(moderator=request.user, data=upload.read())
-        except services.CsvImportRejected as rejected:
-            raise ApiError(
-                code=ApiErrorCode.IMPORT_REJECTED,
-                message="Nothing was imported: %s" % rejected,
-                rows=[{"line": error.line, "message": error.message} for error in rejected.errors],
-            ) from rejected
+        created = services.protected_entries_import_csv(moderator=request.user, data=upload.read())
         return Response(
             {"created": len(created), "ids": [str(likeness.pk) for likeness in created]}, status=status.HTTP_201_CREATED
         )
@@ -323,11 +262,8 @@ class ConsentRequestDecisionApi(APIView):
         item = get_object_or_404(likeness.consent_requests, pk=request_id)
         serializer = ConsentRequestDecisionInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        item = _call(
-            services.consent_request_decide,
-            actor=request.user,
-            request=item,
-            approve=serializer.validated_data["approve"],
+        item = services.consent_request_decide(
+            actor=request.user, request=item, approve=serializer.validated_data["approve"]
         )
         return Response({"id": str(item.pk), "status": item.status})
 
@@ -351,7 +287,7 @@ class LivenessChallengeApi(APIView):
         from consent.verification import liveness_challenge_start
 
         likeness = access_likeness_by_id(request.user, likeness_id)
-        check, token = _call(liveness_challenge_start, actor=request.user, likeness=likeness)
+        check, token = liveness_challenge_start(actor=request.user, likeness=likeness)
         return Response(
             {
                 "id": str(check.pk),
@@ -392,7 +328,7 @@ class LivenessSubmitApi(APIView):
         }
         if missing:
             raise exceptions.ValidationError(missing)
-        check = _call(liveness_submit, actor=request.user, likeness=likeness, token=str(token), data=video.read())
+        check = liveness_submit(actor=request.user, likeness=likeness, token=str(token), data=video.read())
         return _liveness_answer(check)
 
 
@@ -436,7 +372,5 @@ class LikenessVerifyApi(APIView):
         likeness = access_likeness_by_id(request.user, likeness_id)
         serializer = LikenessSuspensionInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        likeness = _call(
-            services.likeness_verify, moderator=request.user, likeness=likeness, **serializer.validated_data
-        )
+        likeness = services.likeness_verify(moderator=request.user, likeness=likeness, **serializer.validated_data)
         return Response(LikenessOutputSerializer(likeness).data)

@@ -1,7 +1,9 @@
 """``consent_evaluate``: does this likeness's consent cover this requester, this use, this prompt, now?
 
-Returns allow or deny with every reason that applies (stable codes in ``consent.errors``),
-the consent version it read, and — when allowed — a consent receipt that generations cite.
+Returns allow or deny with every reason that applies (stable codes in ``consent.errors``) and
+the consent version it read. Evaluating has no side effects: the gate and ``POST /api/v1/checks/``
+only say what would happen. ``receipt_draft`` makes the consent receipt a release cites; the
+release saves it, once, when the output is released.
 """
 
 from collections.abc import Callable
@@ -9,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -43,7 +44,7 @@ class ConsentEvaluation:
     reasons: tuple[Reason, ...]
     likeness_id: str
     version: ConsentVersion | None
-    receipt: ConsentReceipt | None = None
+    at: datetime | None = None
 
     @property
     def codes(self) -> list[str]:
@@ -55,7 +56,6 @@ class ConsentEvaluation:
             "likeness": self.likeness_id,
             "consent_version": self.version.number if self.version else None,
             "reasons": [reason.as_dict() for reason in self.reasons],
-            "receipt": self.receipt.as_dict() if self.receipt else None,
         }
 
 
@@ -117,9 +117,8 @@ def consent_evaluate(
     prompt: str = "",
     at: datetime | None = None,
     topic_matcher: TopicMatcher | None = None,
-    issue_receipt: bool = True,
 ) -> ConsentEvaluation:
-    """Evaluate the consent in force at ``at`` (now by default) for one requested use."""
+    """Evaluate the consent in force at ``at`` (now by default) for one requested use; write nothing."""
     at = at or timezone.now()
     use = Use(use)
     version = (
@@ -133,24 +132,29 @@ def consent_evaluate(
             version, likeness, requester, use, prompt, at, topic_matcher or _default_topic_matcher
         )
     if reasons:
-        return ConsentEvaluation(False, tuple(reasons), str(likeness.pk), version)
-    receipt = None
-    if issue_receipt:
-        with transaction.atomic():
-            receipt = ConsentReceipt.objects.create(
-                likeness=likeness,
-                consent_version=version,
-                requester=requester,
-                use=use,
-                issued_at=at,
-                verification={**likeness.verification, "verified_at": likeness.verified_at.isoformat()}
-                if likeness.verified_at
-                else {},
-            )
+        return ConsentEvaluation(False, tuple(reasons), str(likeness.pk), version, at)
     allowed = Reason(
         ConsentReason.ALLOWED, "Consent version %d allows %s for this requester." % (version.number, use.label)
     )
-    return ConsentEvaluation(True, (allowed,), str(likeness.pk), version, receipt)
+    return ConsentEvaluation(True, (allowed,), str(likeness.pk), version, at)
+
+
+def receipt_draft(*, evaluation: ConsentEvaluation, likeness: Likeness, requester: User, use: str) -> ConsentReceipt:
+    """The receipt of an evaluation that allowed — which consent version covered which use, for whom,
+    and how the person was verified — unsaved: a release signs it into the output's credentials
+    and saves it with the release, the one step that uses a consent."""
+    if not evaluation.allowed or evaluation.version is None:
+        raise ValueError("Only a consent that allows is receipted.")
+    return ConsentReceipt(
+        likeness=likeness,
+        consent_version=evaluation.version,
+        requester=requester,
+        use=Use(use),
+        issued_at=evaluation.at or timezone.now(),
+        verification={**likeness.verification, "verified_at": likeness.verified_at.isoformat()}
+        if likeness.verified_at
+        else {},
+    )
 
 
 def _policy_reasons(

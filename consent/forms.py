@@ -17,6 +17,7 @@ from accounts.models import User
 from accounts.roles import Role
 from consent import services
 from consent.enrollment import EnrollmentRejected, PhotoError, PhotoInput
+from consent.jobs import likeness_enroll_job
 from consent.models import Audience, ConsentVersion, Likeness, Subject, Use
 from consent.summary import consent_summary
 
@@ -176,12 +177,12 @@ class LikenessEnrollForm(forms.Form):
         self.fields["subject"].choices = choices
         self.fields["subject"].initial = choices[0][0] if choices else None
 
-    def save(self) -> services.EnrollmentResult | None:
-        """Enroll through ``likeness_enroll``; return None (with the errors on the form) if refused."""
+    def save(self) -> Likeness | None:
+        """Enroll through ``likeness_enroll`` (in a worker); return None (with the errors on the form) if refused."""
         data = self.cleaned_data
         document = data.get("estate_document")
         try:
-            return services.likeness_enroll(
+            likeness, _ = likeness_enroll_job(
                 owner=self.user,
                 display_name=data["display_name"],
                 handle=data.get("handle") or None,
@@ -193,6 +194,7 @@ class LikenessEnrollForm(forms.Form):
                 estate_document=PhotoInput(name=document.name, data=document.read()) if document else None,
                 photos=_photo_inputs(data["photos"], data["face_index"]),
             )
+            return likeness
         except EnrollmentRejected as rejected:
             self.photo_errors = rejected.errors
             self.add_error(None, "Nothing was registered: see the problem with each photo.")

@@ -57,16 +57,12 @@ class Challenge:
         return {**asdict(self), "steps": list(self.steps)}
 
 
-def _setting(name: str) -> Any:
-    from django.conf import settings
-
-    return getattr(settings, name)
-
-
 def challenge_new(*, steps: int | None = None, now: float | None = None) -> Challenge:
     """Return a fresh challenge: ``steps`` distinct turns in random order, a code, a nonce, an expiry."""
-    allowed = tuple(_setting("SIGILLO_LIVENESS_STEPS"))
-    count = min(steps or int(_setting("SIGILLO_LIVENESS_STEP_COUNT")), len(allowed))
+    from django.conf import settings
+
+    allowed = tuple(settings.SIGILLO_LIVENESS_STEPS)
+    count = min(steps or settings.SIGILLO_LIVENESS_STEP_COUNT, len(allowed))
     pool = list(allowed)
     picked = []
     for _ in range(count):
@@ -77,7 +73,7 @@ def challenge_new(*, steps: int | None = None, now: float | None = None) -> Chal
         steps=tuple(picked),
         code="".join(secrets.choice(CODE_ALPHABET) for _ in range(4)),
         issued_at=now,
-        expires_at=now + float(_setting("SIGILLO_LIVENESS_CHALLENGE_SECONDS")),
+        expires_at=now + settings.SIGILLO_LIVENESS_CHALLENGE_SECONDS,
     )
 
 
@@ -155,11 +151,13 @@ def liveness_analyze(
 ) -> LivenessResult:
     """Decide whether ``frames`` (``moderation.media.Frame``) show one person, the one whose enrolled
     embeddings are ``reference``, turning their head through ``steps`` in order."""
+    from django.conf import settings
+
     from consent.faces.tracks import assign_tracks, stranger_distance
 
-    turn = float(_setting("SIGILLO_LIVENESS_TURN"))
-    tilt = float(_setting("SIGILLO_LIVENESS_TILT"))
-    best_frames = int(_setting("SIGILLO_LIVENESS_BEST_FRAMES"))
+    turn = settings.SIGILLO_LIVENESS_TURN
+    tilt = settings.SIGILLO_LIVENESS_TILT
+    best_frames = settings.SIGILLO_LIVENESS_BEST_FRAMES
     found = [engine.analyze(frame.image) for frame in frames]
     numbers = assign_tracks(
         found, distance=engine.distance, same_face=engine.review_threshold, different_face=stranger_distance(engine)

@@ -38,13 +38,6 @@ from consent.models import Face, FaceIndexChange
 
 logger = logging.getLogger(__name__)
 
-#: Defaults of the settings, used when a setting is absent (the values of config/settings/base.py).
-DEFAULT_EXACT_MAX = 1_000_000
-DEFAULT_HNSW_M = 24
-DEFAULT_HNSW_EF_CONSTRUCTION = 100
-DEFAULT_HNSW_EF = 256
-DEFAULT_SYNC_INTERVAL = 0.0
-
 #: Faces read (and decrypted) per round trip when building from the database.
 BUILD_CHUNK_SIZE = 2_000
 #: Faces loaded per query when applying "add" changes.
@@ -75,10 +68,6 @@ class FaceHit:
     likeness_id: uuid.UUID
     #: Euclidean (L2) distance between the query and the face's embedding (not squared).
     distance: float
-
-
-def _setting(name: str, default: Any) -> Any:
-    return getattr(settings, name, default)
 
 
 class FaceIndex:
@@ -115,25 +104,25 @@ class FaceIndex:
     def exact_max(self) -> int:
         if self._exact_max is not None:
             return self._exact_max
-        return int(_setting("SIGILLO_FACE_INDEX_EXACT_MAX", DEFAULT_EXACT_MAX))
+        return settings.SIGILLO_FACE_INDEX_EXACT_MAX
 
     @property
     def hnsw_m(self) -> int:
         if self._hnsw_m is not None:
             return self._hnsw_m
-        return int(_setting("SIGILLO_FACE_INDEX_HNSW_M", DEFAULT_HNSW_M))
+        return settings.SIGILLO_FACE_INDEX_HNSW_M
 
     @property
     def hnsw_ef_construction(self) -> int:
         if self._hnsw_ef_construction is not None:
             return self._hnsw_ef_construction
-        return int(_setting("SIGILLO_FACE_INDEX_HNSW_EF_CONSTRUCTION", DEFAULT_HNSW_EF_CONSTRUCTION))
+        return settings.SIGILLO_FACE_INDEX_HNSW_EF_CONSTRUCTION
 
     @property
     def hnsw_ef(self) -> int:
         if self._hnsw_ef is not None:
             return self._hnsw_ef
-        return int(_setting("SIGILLO_FACE_INDEX_HNSW_EF", DEFAULT_HNSW_EF))
+        return settings.SIGILLO_FACE_INDEX_HNSW_EF
 
     @hnsw_ef.setter
     def hnsw_ef(self, value: int | None) -> None:
@@ -456,7 +445,7 @@ class FaceIndex:
         above zero, a call within that many seconds of the last check does nothing (unless
         ``force``).
         """
-        interval = float(_setting("SIGILLO_FACE_INDEX_SYNC_INTERVAL", DEFAULT_SYNC_INTERVAL))
+        interval = settings.SIGILLO_FACE_INDEX_SYNC_INTERVAL
         if not force and interval > 0 and self.last_seq is not None:
             if time.monotonic() - self._checked_at < interval:
                 return

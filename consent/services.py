@@ -36,7 +36,9 @@ from consent.models import (
     Subject,
     Use,
 )
+from consent.signals import biometrics_erased, consent_answered, faces_enrolled
 from moderation.audit import audit_record
+from moderation.decisions import flag_close, flag_open
 from moderation.models import Flag
 
 logger = logging.getLogger(__name__)
@@ -291,7 +293,8 @@ def likeness_enroll(
                     document_path=document_path,
                     document_name=estate_document.name[:255],
                 )
-                Flag.objects.create(
+                flag_open(
+                    actor=owner,
                     kind=Flag.Kind.ESTATE,
                     likeness=likeness,
                     reason="estate_verification",
@@ -299,7 +302,8 @@ def likeness_enroll(
                     evidence={"estate_claim": claim.pk, "date_of_death": date_of_death.isoformat()},
                 )
             if matches:
-                Flag.objects.create(
+                flag_open(
+                    actor=owner,
                     kind=Flag.Kind.DISPUTE,
                     likeness=likeness,
                     reason="face_matches_registered_likeness",
@@ -509,8 +513,7 @@ def _erase_biometrics(likeness: Likeness) -> dict[str, int]:
     likeness.photos.all().delete()
     likeness.estate_claims.update(document_path="")
     likeness.liveness_checks.update(frames=[])
-    for handler in BIOMETRICS_ERASED_HANDLERS:
-        handler(likeness.pk)
+    biometrics_erased.send(sender=Likeness, likeness_id=likeness.pk)
     # Files go once the rows are gone for good.
     transaction.on_commit(lambda: [crypto.delete_file(path) for path in [*paths, *documents]])
     return {"faces": len(faces), "photos": len(paths), "documents": len(documents)}
@@ -537,8 +540,7 @@ def likeness_erase(*, actor: User, likeness: Likeness, keep_name: bool = False) 
         locked.descriptors = []
     locked.save()
     for flag in locked.flags.filter(status=Flag.Status.OPEN):
-        flag.status, flag.decision, flag.decided_at = Flag.Status.DECIDED, "likeness_erased", timezone.now()
-        flag.save(update_fields=["status", "decision", "decided_at"])
+        flag_close(flag=flag, actor=actor, decision="likeness_erased")
     audit_record(actor=actor, action="likeness.erase", target=locked, data={**erased, "keep_name": keep_name})
     return locked
 
@@ -591,9 +593,13 @@ def dispute_decide(*, moderator: User, flag: Flag, legitimate: bool, note: str =
                 defaults={"decided_by": moderator, "flag": flag, "note": note},
             )
             distinct_from.append(str(other.pk))
-    flag.status, flag.decided_by, flag.decided_at = Flag.Status.DECIDED, moderator, timezone.now()
-    flag.decision, flag.decision_note = ("legitimate" if legitimate else "rejected"), note
-    flag.save()
+    flag = flag_close(
+        flag=flag,
+        actor=moderator,
+        decision="legitimate" if legitimate else "rejected",
+        note=note,
+        data={"likeness": str(likeness.pk), "distinct_from": sorted(distinct_from)},
+    )
     audit_record(
         actor=moderator,
         action="dispute.decide",
@@ -633,9 +639,7 @@ def dispute_transfer(*, moderator: User, flag: Flag, note: str) -> Likeness:
     number = (likeness.consent_versions.order_by("-number").values_list("number", flat=True).first() or 0) + 1
     ConsentVersion.objects.create(likeness=likeness, number=number, created_by=moderator)  # nobody, nothing
     _faces_enrolled(likeness)
-    flag.status, flag.decided_by, flag.decided_at = Flag.Status.DECIDED, moderator, timezone.now()
-    flag.decision, flag.decision_note = "transfer", note
-    flag.save()
+    flag = flag_close(flag=flag, actor=moderator, decision="transfer", note=note, data={"likeness": str(likeness.pk)})
     audit_record(
         actor=moderator,
         action="likeness.transfer",
@@ -704,7 +708,8 @@ def _impostors_freeze(*, verified: Likeness, actor: User) -> list[str]:
         if other.suspended_at is None:
             other.suspended_at, other.suspended_by, other.suspension_note = timezone.now(), None, FROZEN_NOTE
             other.save(update_fields=["suspended_at", "suspended_by", "suspension_note", "updated_at"])
-        Flag.objects.create(
+        flag_open(
+            actor=actor,
             kind=Flag.Kind.DISPUTE,
             likeness=other,
             reason="verified_person_claims_face",
@@ -738,12 +743,13 @@ def _impostors_freeze(*, verified: Likeness, actor: User) -> list[str]:
         verified.status = LikenessStatus.ACTIVE
         verified.save(update_fields=["status", "updated_at"])
         _faces_enrolled(verified)
-        Flag.objects.filter(kind=Flag.Kind.DISPUTE, likeness=verified, status=Flag.Status.OPEN).update(
-            status=Flag.Status.DECIDED,
-            decided_at=timezone.now(),
-            decision="verified_live",
-            decision_note="The person verified themselves with a live selfie check; the other registration is frozen.",
-        )
+        for flag in Flag.objects.filter(kind=Flag.Kind.DISPUTE, likeness=verified, status=Flag.Status.OPEN):
+            flag_close(
+                flag=flag,
+                actor=actor,
+                decision="verified_live",
+                note="The person verified themselves with a live selfie check; the other registration is frozen.",
+            )
         audit_record(actor=actor, action="likeness.activate", target=verified, data={"frozen": frozen})
     return frozen
 
@@ -800,13 +806,14 @@ def estate_claim_decide(*, moderator: User, claim: EstateClaim, verified: bool, 
         likeness.status = LikenessStatus.ACTIVE
         likeness.save(update_fields=["status", "updated_at"])
         _faces_enrolled(likeness)
-    Flag.objects.filter(kind=Flag.Kind.ESTATE, likeness=likeness, status=Flag.Status.OPEN).update(
-        status=Flag.Status.DECIDED,
-        decided_by=moderator,
-        decided_at=timezone.now(),
-        decision="verified" if verified else "rejected",
-        decision_note=note,
-    )
+    for flag in Flag.objects.filter(kind=Flag.Kind.ESTATE, likeness=likeness, status=Flag.Status.OPEN):
+        flag_close(
+            flag=flag,
+            actor=moderator,
+            decision="verified" if verified else "rejected",
+            note=note,
+            data={"claim": claim.pk},
+        )
     audit_record(
         actor=moderator,
         action="estate.decide",
@@ -1100,24 +1107,11 @@ def consent_request_decide(*, actor: User, request: ConsentRequest, approve: boo
         target=request.likeness,
         data={"request": str(request.pk), "approved": approve},
     )
-    for handler in CONSENT_ANSWER_HANDLERS:
-        transaction.on_commit(lambda handler=handler: handler(request.pk))
+    transaction.on_commit(lambda: consent_answered.send(sender=ConsentRequest, request_id=request.pk))
     return request
 
 
-#: Called (after commit) with a consent request's id when the rights holder answers it; the
-#: generation app registers one so that a job waiting for consent moves on.
-CONSENT_ANSWER_HANDLERS: list = []
-
-#: Called (after commit) with a likeness's id when faces were enrolled for it or it became
-#: active; the generation app registers its reverse search of released outputs.
-FACES_ENROLLED_HANDLERS: list = []
-
-#: Called (inside the erasing transaction) with a likeness's id when its biometric data is
-#: erased; the generation app registers one that forgets the embeddings of released faces matched to it.
-BIOMETRICS_ERASED_HANDLERS: list = []
-
-
 def _faces_enrolled(likeness: Likeness) -> None:
-    for handler in FACES_ENROLLED_HANDLERS:
-        transaction.on_commit(lambda handler=handler: handler(likeness.pk))
+    """Tell other apps, once the change is committed, that the likeness's faces can be searched for."""
+    likeness_id = likeness.pk
+    transaction.on_commit(lambda: faces_enrolled.send(sender=Likeness, likeness_id=likeness_id))

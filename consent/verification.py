@@ -173,9 +173,11 @@ def liveness_judge(*, check: LivenessCheck, data: bytes) -> LivenessCheck:
             data={"check": str(check.pk), "outcome": check.status, "reasons": reasons},
         )
         if check.status == LivenessCheck.Status.REVIEW:
+            from moderation.decisions import flag_open
             from moderation.models import Flag
 
-            Flag.objects.create(
+            flag_open(
+                actor=actor,
                 kind=Flag.Kind.LIVENESS,
                 likeness=likeness,
                 reason="liveness_undecided",
@@ -194,7 +196,7 @@ def liveness_review_decide(*, moderator: Any, flag: Any, verified: bool, note: s
     """A moderator decides a check the analysis could not: the person is verified (as a pass would,
     citing the moderator and the check) or not. Audited; the note is required."""
     from moderation.audit import audit_record
-    from moderation.models import Flag
+    from moderation.decisions import flag_close
 
     if not note.strip():
         raise ValidationError({"note": ["Say what you compared."]}, code="note_required")
@@ -207,12 +209,12 @@ def liveness_review_decide(*, moderator: Any, flag: Any, verified: bool, note: s
         check.status = LivenessCheck.Status.PASSED if verified else LivenessCheck.Status.FAILED
         check.measurements = {**check.measurements, "moderator": moderator.username, "note": note}
         check.save(update_fields=["status", "measurements"])
-        Flag.objects.filter(pk=flag.pk).update(
-            status=Flag.Status.DECIDED,
-            decided_by=moderator,
-            decided_at=timezone.now(),
+        flag_close(
+            flag=flag,
+            actor=moderator,
             decision="verified" if verified else "rejected",
-            decision_note=note,
+            note=note,
+            data={"check": str(check.pk)},
         )
         audit_record(
             actor=moderator,

@@ -64,18 +64,18 @@ def likenesses_all(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def likeness_new(request: HttpRequest) -> HttpResponse:
     form = LikenessEnrollForm(request.POST or None, request.FILES or None, user=request.user)
-    if request.method == "POST" and form.is_valid() and (result := form.save()) is not None:
-        status = LikenessStatus(result.likeness.status)
+    if request.method == "POST" and form.is_valid() and (likeness := form.save()) is not None:
+        status = LikenessStatus(likeness.status)
         add = messages.success if status == LikenessStatus.ACTIVE else messages.warning
         message = ENROLLED_MESSAGES[status]
-        if status == LikenessStatus.PENDING_VERIFICATION and result.likeness.subject == "self":
+        if status == LikenessStatus.PENDING_VERIFICATION and likeness.subject == "self":
             message = (
                 "%s is registered and waits for your live selfie check (a short video of you turning your head as "
                 "asked, POST /api/v1/likenesses/{id}/liveness/challenge/); until then it protects your face and "
                 "nobody may use it."
             )
-        add(request, message % result.likeness.display_name)
-        return redirect("consent:detail", likeness_id=result.likeness.pk)
+        add(request, message % likeness.display_name)
+        return redirect("consent:detail", likeness_id=likeness.pk)
     return render(request, "consent/likeness_new.html", {"form": form}, status=_status_code(request))
 
 

@@ -1,6 +1,5 @@
 """POST /api/v1/generations/, GET /api/v1/generations/{id}/ and the released output."""
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
@@ -11,12 +10,16 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.access import HasRole
-from accounts.apis import as_api_validation_error
 from accounts.roles import Role
-from consent import crypto
 from consent.models import Use
 from generation.models import Generation
-from generation.services import BACKENDS, generation_expire_waiting, generation_request
+from generation.services import (
+    BACKENDS,
+    MAX_CAMEOS,
+    generation_expire_waiting,
+    generation_output_download,
+    generation_request,
+)
 from moderation.gate import MediaInput
 from moderation.gate_serializers import CheckInputSerializer, DecisionOutputSerializer
 
@@ -25,7 +28,7 @@ class GenerationInputSerializer(serializers.Serializer):
     prompt = serializers.CharField(max_length=2000)
     kind = serializers.ChoiceField(choices=Generation.Kind.choices)
     use = serializers.ChoiceField(choices=Use.choices, default=Use.PERSONAL)
-    cameos = serializers.ListField(child=serializers.UUIDField(), required=False, default=list, max_length=10)
+    cameos = serializers.ListField(child=serializers.UUIDField(), required=False, default=list, max_length=MAX_CAMEOS)
     seed = serializers.IntegerField(min_value=0, max_value=2**31 - 1, required=False, allow_null=True, default=None)
     reference = serializers.FileField(required=False, allow_null=True, default=None, allow_empty_file=True)
     backend = serializers.ChoiceField(choices=BACKENDS, required=False, allow_null=True, default=None)
@@ -83,19 +86,16 @@ class GenerationCreateApi(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         upload = data["reference"]
-        try:
-            generation = generation_request(
-                requester=request.user,
-                prompt=data["prompt"],
-                kind=data["kind"],
-                use=data["use"],
-                cameos=[str(cameo) for cameo in data["cameos"]],
-                seed=data["seed"],
-                reference=MediaInput(name=upload.name or "reference", data=upload.read()) if upload else None,
-                **{name: data[name] for name in ("backend", "steps", "width", "height", "frames")},
-            )
-        except DjangoValidationError as error:
-            raise as_api_validation_error(error) from error
+        generation = generation_request(
+            requester=request.user,
+            prompt=data["prompt"],
+            kind=data["kind"],
+            use=data["use"],
+            cameos=[str(cameo) for cameo in data["cameos"]],
+            seed=data["seed"],
+            reference=MediaInput(name=upload.name or "reference", data=upload.read()) if upload else None,
+            **{name: data[name] for name in ("backend", "steps", "width", "height", "frames")},
+        )
         return Response(GenerationOutputSerializer(generation).data, status=status.HTTP_202_ACCEPTED)
 
 
@@ -122,7 +122,8 @@ class GenerationOutputApi(APIView):
         if generation.status != Generation.Status.RELEASED:
             raise exceptions.NotFound("This generation has no released output.")
         response = HttpResponse(
-            crypto.read_encrypted_file(generation.output_path), content_type=generation.output_content_type
+            generation_output_download(actor=request.user, generation=generation),
+            content_type=generation.output_content_type,
         )
         extension = "mp4" if generation.kind == Generation.Kind.VIDEO else "png"
         response["Content-Disposition"] = 'attachment; filename="sigillo-%s.%s"' % (generation.pk, extension)

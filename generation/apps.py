@@ -6,17 +6,11 @@ class GenerationConfig(AppConfig):
     verbose_name = "Generation and provenance"
 
     def ready(self) -> None:
-        from consent.services import BIOMETRICS_ERASED_HANDLERS, CONSENT_ANSWER_HANDLERS, FACES_ENROLLED_HANDLERS
-        from generation.appearances import released_faces_forget, released_faces_link_quietly
-        from generation.services import generation_after_consent_answer, generation_after_review
-        from moderation.models import Decision
-        from moderation.services import on_review_decided
+        from consent.signals import biometrics_erased, consent_answered, faces_enrolled
+        from generation import receivers
+        from moderation.signals import review_decided
 
-        if generation_after_consent_answer not in CONSENT_ANSWER_HANDLERS:
-            CONSENT_ANSWER_HANDLERS.append(generation_after_consent_answer)
-        on_review_decided(Decision.Kind.GENERATION, generation_after_review)
-        on_review_decided(Decision.Kind.OUTPUT, generation_after_review)
-        if released_faces_link_quietly not in FACES_ENROLLED_HANDLERS:
-            FACES_ENROLLED_HANDLERS.append(released_faces_link_quietly)
-        if released_faces_forget not in BIOMETRICS_ERASED_HANDLERS:
-            BIOMETRICS_ERASED_HANDLERS.append(released_faces_forget)
+        consent_answered.connect(receivers.on_consent_answered, dispatch_uid="generation.consent_answered")
+        faces_enrolled.connect(receivers.on_faces_enrolled, dispatch_uid="generation.faces_enrolled")
+        biometrics_erased.connect(receivers.on_biometrics_erased, dispatch_uid="generation.biometrics_erased")
+        review_decided.connect(receivers.on_review_decided, dispatch_uid="generation.review_decided")

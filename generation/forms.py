@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from consent.forms import add_service_errors
 from consent.models import Use
 from generation.models import Generation
-from generation.services import generation_request
+from generation.services import MAX_CAMEOS, generation_request
 from moderation.gate import MediaInput
 
 
@@ -44,8 +44,8 @@ class GenerationForm(forms.Form):
 
     def clean_cameos(self) -> list[str]:
         cameos = self.cleaned_data["cameos"]
-        if len(cameos) > 10:
-            raise forms.ValidationError("At most 10 cameos.")
+        if len(cameos) > MAX_CAMEOS:
+            raise forms.ValidationError("At most %d cameos." % MAX_CAMEOS)
         return cameos
 
     def save(self, *, requester: Any) -> Generation | None:

@@ -14,6 +14,8 @@ class Generation(models.Model):
         VIDEO = "video", "Video"
 
     class Status(models.TextChoices):
+        #: The gate is checking the request in a worker (the web process loads no models).
+        CHECKING = "checking", "Checking"
         BLOCKED = "blocked", "Blocked"
         QUEUED = "queued", "Queued"
         AWAITING_CONSENT = "awaiting_consent", "Waiting for consent"
@@ -52,7 +54,10 @@ class Generation(models.Model):
     output_decision = models.ForeignKey(
         "moderation.Decision", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    #: Issued at release, one per consent the output used (the gate and checks issue none).
     receipts = models.ManyToManyField("consent.ConsentReceipt", blank=True, related_name="generations")
+    #: The rights holders' answers this request waits for (opened when the gate says approval is required).
+    consent_requests = models.ManyToManyField("consent.ConsentRequest", blank=True, related_name="generations")
     #: Relative to MEDIA_ROOT; never under a public URL (served by a view that checks the requester).
     output_path = models.CharField(max_length=255, blank=True)
     output_content_type = models.CharField(max_length=32, blank=True)

@@ -30,6 +30,7 @@ from django.conf import settings
 from PIL import Image
 
 from moderation.media import Frame
+from moderation.reasons import ReasonCode, Verdict
 
 if TYPE_CHECKING:
     from consent.faces.base import FaceEngine
@@ -208,7 +209,7 @@ def output_scan(
             sexual_frames.append((number, frame))
             reasons.append(
                 {
-                    "code": "policy_violation",
+                    "code": ReasonCode.POLICY_VIOLATION.value,
                     "category": "sexual_content",
                     "verdict": action,
                     "stage": "output",
@@ -253,8 +254,8 @@ def output_scan(
             if hit.duplicate_of:
                 reasons.append(
                     {
-                        "code": "disputed_duplicate",
-                        "verdict": "allow",
+                        "code": ReasonCode.DISPUTED_DUPLICATE.value,
+                        "verdict": Verdict.ALLOW.value,
                         "duplicate_of": hit.duplicate_of,
                         **where,
                         "detail": "a face in the output is also registered, disputed, as %s; the likeness "
@@ -276,8 +277,8 @@ def output_scan(
                 detail += " (in %d frames)" % len(where["frames"])
             reasons.append(
                 {
-                    "code": "registered_face" if blocks else "face_near_match",
-                    "verdict": "block" if blocks else "review",
+                    "code": (ReasonCode.REGISTERED_FACE if blocks else ReasonCode.FACE_NEAR_MATCH).value,
+                    "verdict": (Verdict.BLOCK if blocks else Verdict.REVIEW).value,
                     **where,
                     "detail": detail % hit.display_name,
                 }
@@ -290,8 +291,8 @@ def output_scan(
         hit, at = min(shown, key=lambda sighting: sighting[0].distance)
         reasons.append(
             {
-                "code": "use_not_allowed",
-                "verdict": "block",
+                "code": ReasonCode.USE_NOT_ALLOWED.value,
+                "verdict": Verdict.BLOCK.value,
                 "stage": "output",
                 "likeness_id": likeness_id,
                 "score": round(hit.distance, 4),

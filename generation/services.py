@@ -20,9 +20,11 @@ from PIL import Image
 
 from accounts.models import User
 from generation.models import Generation, ReleasedFace
-from moderation.gate import MediaInput, decision_subjects_set, gate_check
+from moderation.audit import audit_record
+from moderation.decisions import decision_open, decision_record
+from moderation.gate import MediaInput, gate_open, gate_run_closed
 from moderation.models import Decision
-from moderation.reasons import Verdict
+from moderation.reasons import ReasonCode, Verdict
 
 logger = logging.getLogger(__name__)
 Status = Generation.Status
@@ -91,12 +93,15 @@ def generation_request(
     height: int | None = None,
     frames: int | None = None,
 ) -> Generation:
-    """Check the request at the gate; queue it only when the gate allows (a blocked one never reaches a worker).
+    """Store the request and send it through the gate; it is queued only when the gate allows (a
+    blocked one never reaches a worker).
 
     ``@handle`` mentions in the prompt are cameos like those listed in ``cameos``; the model sees
     the person's name in their place. The reference image goes through the gate's media stage
     and, unless the request is blocked, is kept (encrypted) for the backend. Bad input raises
-    ValidationError, by field, before anything is stored.
+    ValidationError, by field, before anything is stored. The gate runs where
+    ``SIGILLO_GATE_EXECUTION`` says: in a scanning worker, the request answers at once with status
+    ``checking`` (``generation_gate`` moves it on); inline, with the gate's outcome.
     """
     from consent import crypto
     from consent.handles import mentions_expand, mentions_resolve
@@ -113,27 +118,12 @@ def generation_request(
         errors["reference"] = [problem]
     if errors:
         raise ValidationError(errors)  # every problem at once, before anything is stored
-    decision = gate_check(
-        requester=requester,
-        prompt=prompt,
-        use=use,
-        cameos=cameos,
-        media=[reference] if reference is not None else [],
-        kind=Decision.Kind.GENERATION,
-    )
-    verdict = Verdict(decision.effective_verdict)
-    waiting_for_consent = any(reason["code"] == "approval_required" for reason in decision.reasons)
-    if verdict == Verdict.ALLOW:
-        status = Status.QUEUED
-    elif verdict == Verdict.BLOCK:
-        status = Status.BLOCKED
-    else:
-        status = Status.AWAITING_CONSENT if waiting_for_consent else Status.IN_REVIEW
-    reference_path = ""
-    if reference is not None and status != Status.BLOCKED:
-        reference_path = crypto.store_encrypted_file(reference.data, folder=REFERENCE_FOLDER)
+    reference_path = crypto.store_encrypted_file(reference.data, folder=REFERENCE_FOLDER) if reference else ""
     try:
         with transaction.atomic():
+            decision = gate_open(
+                requester=requester, prompt=prompt, use=use, cameos=cameos, kind=Decision.Kind.GENERATION
+            )
             generation = Generation.objects.create(
                 requester=requester,
                 prompt=prompt,
@@ -150,17 +140,73 @@ def generation_request(
                 height=height,
                 frames=frames,
                 reference_path=reference_path,
-                status=status,
+                status=Status.CHECKING,
                 pre_decision=decision,
             )
-            generation.receipts.set(decision.receipts.all())
-            if status == Status.QUEUED:
-                _enqueue_generate(generation)
     except BaseException:
         if reference_path:
             crypto.delete_file(reference_path)
         raise
+    _gate_start(generation)
+    generation.refresh_from_db()
     return generation
+
+
+def _gate_start(generation: Generation) -> None:
+    """Run the gate for a request in status ``checking``: in this process, or in a scanning worker."""
+    if settings.SIGILLO_GATE_EXECUTION == "inline":
+        generation_gate(generation_id=str(generation.pk))
+        return
+    from generation.tasks import generation_gate_task
+
+    transaction.on_commit(lambda: generation_gate_task.apply_async(args=[str(generation.pk)], queue="scanning"))
+
+
+def generation_gate(*, generation_id: str) -> Generation | None:
+    """Run the gate for a request waiting in ``checking`` and move it on by the verdict (idempotent).
+
+    Allow queues it; block stops it (and its reference is deleted); approval required opens a
+    consent request to each person it needs (the one side effect of the gate's outcome, here and
+    not in a check) and waits; anything else waits for a moderator.
+    """
+    from consent import crypto
+    from consent.models import Likeness
+    from consent.services import consent_request_open
+
+    generation = Generation.objects.select_related("pre_decision").get(pk=generation_id)
+    if generation.status != Status.CHECKING:
+        return None
+    decision = gate_run_closed(decision=generation.pre_decision, media=_stored_reference(generation))
+    verdict = Verdict(decision.effective_verdict)
+    waiting = [reason for reason in decision.reasons if reason["code"] == ReasonCode.APPROVAL_REQUIRED]
+    dropped = ""
+    with transaction.atomic():
+        locked = Generation.objects.select_for_update().get(pk=generation_id)
+        if locked.status != Status.CHECKING:
+            return None
+        if verdict == Verdict.ALLOW:
+            locked.status = Status.QUEUED
+            _enqueue_generate(locked)
+        elif verdict == Verdict.BLOCK:
+            locked.status, locked.finished_at = Status.BLOCKED, timezone.now()
+            dropped, locked.reference_path = locked.reference_path, ""
+        elif waiting:
+            locked.status = Status.AWAITING_CONSENT
+            likenesses = Likeness.objects.in_bulk([reason["likeness_id"] for reason in waiting])
+            locked.consent_requests.add(
+                *(
+                    consent_request_open(
+                        likeness=likeness, requester=locked.requester, use=locked.use, prompt=locked.prompt
+                    )
+                    for likeness in likenesses.values()
+                )
+            )
+        else:
+            locked.status = Status.IN_REVIEW
+        locked.save()
+    if locked.status == Status.BLOCKED and dropped:
+        crypto.delete_file(dropped)  # a blocked request keeps nothing the creator uploaded
+    return locked
 
 
 def _enqueue_generate(generation: Generation) -> None:
@@ -369,8 +415,8 @@ def generation_scan(*, generation_id: str) -> Generation | None:
         logger.exception("output scan of %s failed", generation_id)
         reasons = [
             {
-                "code": "stage_failed",
-                "verdict": "review",
+                "code": ReasonCode.STAGE_FAILED.value,
+                "verdict": Verdict.REVIEW.value,
                 "stage": "output",
                 "detail": "The output scan could not run (%s)." % type(error).__name__,
             }
@@ -380,45 +426,41 @@ def generation_scan(*, generation_id: str) -> Generation | None:
         generation = Generation.objects.select_for_update().get(pk=generation_id)
         if generation.status != Status.SCANNING:
             return None
-        decision = Decision.objects.create(
+        decision = decision_open(
             kind=Decision.Kind.OUTPUT,
-            state=Decision.State.DONE,
-            verdict=verdict.value,
-            reasons=reasons,
             requester=generation.requester,
             prompt=generation.prompt,
             use=generation.use,
             cameos=generation.cameos,
-            media=[{"faces": faces}],
-            decided_at=timezone.now(),
         )
-        decision_subjects_set(decision=decision)
+        # Recorded (and audited) like every gate decision; a review keeps the frames it points at.
+        decision = decision_record(
+            decision=decision,
+            verdict=verdict,
+            reasons=reasons,
+            media=[{"faces": faces}],
+            evidence=_output_evidence(frames, reasons),
+        )
         generation.output_decision = decision
         if verdict == Verdict.BLOCK:
             generation.status, generation.finished_at = Status.BLOCKED, timezone.now()
         elif verdict == Verdict.REVIEW:
             generation.status = Status.IN_REVIEW
-            from moderation.gate import _open_review
-
-            decision.media = decision.media + [{"evidence": _output_evidence(decision, frames, reasons)}]
-            decision.save(update_fields=["media"])
-            _open_review(decision)
         generation.save()
     if verdict == Verdict.ALLOW:
         return generation_release(generation_id=generation_id, seen=SeenFaces(faces, embeddings, engine))
     return generation
 
 
-def _output_evidence(decision: Decision, frames: list[Any], reasons: list[dict]) -> list[dict[str, Any]]:
-    """Keep, encrypted, the output frames a moderator must see: those the reasons point at, else a few."""
-    from moderation.gate import evidence_store
-
+def _output_evidence(frames: list[Any], reasons: list[dict]) -> dict[tuple[None, int], Any]:
+    """Choose the output frames a moderator must see, if it comes to a review: those the reasons
+    point at, else a few; keyed as ``moderation.decisions.evidence_store`` keeps them."""
     wanted = {reason.get("frame") for reason in reasons if reason.get("frame") is not None}
     numbered = [(frame.index if frame.index is not None else position, frame) for position, frame in enumerate(frames)]
     chosen = [(number, frame) for number, frame in numbered if number in wanted]
     if not chosen and numbered:  # nothing pointed at (the scan could not run): the first, middle and last
         chosen = [numbered[i] for i in sorted({0, len(numbered) // 2, len(numbered) - 1})]
-    return evidence_store(decision, {(None, number): frame.image for number, frame in chosen[:12]})
+    return {(None, number): frame.image for number, frame in chosen[:12]}
 
 
 def _allowed_in_output(generation: Generation) -> tuple[set[str], set[str]]:
@@ -464,8 +506,8 @@ def generation_release(*, generation_id: str, seen: SeenFaces | None = None) -> 
     read from the output again, so that every release keeps the embeddings of its faces.
     """
     from consent import crypto
-    from consent.evaluation import consent_evaluate
-    from consent.models import Likeness
+    from consent.evaluation import consent_evaluate, receipt_draft
+    from consent.models import ConsentReceipt, Likeness
     from generation.provenance.c2pa_manifest import c2pa_sign
     from generation.provenance.signing import signing_material
 
@@ -474,12 +516,14 @@ def generation_release(*, generation_id: str, seen: SeenFaces | None = None) -> 
         return None
     denied = []
     receipts = []
-    for likeness in Likeness.objects.filter(pk__in=generation.cameos):
+    for likeness in Likeness.objects.filter(pk__in=_consented_likeness_ids(generation)):
         result = consent_evaluate(
             likeness=likeness, requester=generation.requester, use=generation.use, prompt=generation.prompt
         )
         if result.allowed:
-            receipts.append(result.receipt)
+            receipts.append(
+                receipt_draft(evaluation=result, likeness=likeness, requester=generation.requester, use=generation.use)
+            )
         else:
             denied.append("%s: %s" % (likeness.display_name, "; ".join(reason.detail for reason in result.reasons)))
     if denied:
@@ -488,6 +532,9 @@ def generation_release(*, generation_id: str, seen: SeenFaces | None = None) -> 
             if locked.status in (Status.SCANNING, Status.IN_REVIEW):
                 locked.status, locked.reason, locked.finished_at = Status.WITHHELD, " / ".join(denied), timezone.now()
                 locked.save()
+                audit_record(
+                    actor=locked.requester, action="generation.withhold", target=locked, data={"denied": denied}
+                )
         return locked
     seen = seen or _seen_faces(generation)
     data = crypto.read_encrypted_file(generation.output_path)
@@ -514,10 +561,50 @@ def generation_release(*, generation_id: str, seen: SeenFaces | None = None) -> 
         locked.output_path, locked.watermark, locked.phash = path, mark, _phash(signed, locked)
         locked.status, locked.finished_at = Status.RELEASED, timezone.now()
         locked.save()
-        locked.receipts.add(*receipts)
+        locked.receipts.add(*ConsentReceipt.objects.bulk_create(receipts))
         _record_faces(locked, seen)
+        audit_record(
+            actor=locked.requester,
+            action="generation.release",
+            target=locked,
+            data={
+                "output_decision": str(locked.output_decision_id) if locked.output_decision_id else None,
+                "watermark": locked.watermark,
+                "phash": locked.phash,
+                "faces": len(seen.faces),
+            },
+        )
         transaction.on_commit(lambda: crypto.delete_file(old))
     return locked
+
+
+def _consented_likeness_ids(generation: Generation) -> set[str]:
+    """Whose consent the output uses: its cameos, and each person the gate allowed by their consent
+    (found by name, description or face in the reference)."""
+    decision = generation.pre_decision
+    found = [
+        reason["likeness_id"]
+        for reason in (decision.reasons if decision else [])
+        if reason["code"] == ReasonCode.CONSENT_ALLOWS and reason.get("likeness_id")
+    ]
+    return {str(likeness_id) for likeness_id in [*generation.cameos, *found]}
+
+
+def generation_output_download(*, actor: User, generation: Generation) -> bytes:
+    """Return the released output of ``generation`` to ``actor``, and record who took it (audited)."""
+    from consent import crypto
+
+    if generation.status != Status.RELEASED:
+        raise ValidationError("This generation has no released output.", code="not_released")
+    data = crypto.read_encrypted_file(generation.output_path)
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action="generation.download",
+            target=generation,
+            data={"watermark": generation.watermark, "bytes": len(data)},
+        )
+    return data
 
 
 def _watermark(generation: Generation, data: bytes) -> tuple[bytes, str]:
@@ -535,23 +622,19 @@ def _watermark(generation: Generation, data: bytes) -> tuple[bytes, str]:
 
 def _watermark_video(data: bytes, generation: Generation) -> bytes:
     import av
-    import numpy as np
 
     from generation.provenance.watermark import watermark_embed
+    from moderation.media import encode_mp4
 
-    out = io.BytesIO()
-    with av.open(io.BytesIO(data)) as source, av.open(out, mode="w", format="mp4") as target:
-        stream_in = source.streams.video[0]
-        stream = target.add_stream("libx264", rate=stream_in.average_rate or 12)
-        stream.width, stream.height, stream.pix_fmt = stream_in.width, stream_in.height, "yuv420p"
-        stream.options = {"crf": "18", "preset": "veryfast"}
-        for frame in source.decode(stream_in):
-            marked = watermark_embed(frame.to_image().convert("RGB"), generation.pk)
-            for packet in stream.encode(av.VideoFrame.from_ndarray(np.asarray(marked), format="rgb24")):
-                target.mux(packet)
-        for packet in stream.encode():
-            target.mux(packet)
-    return out.getvalue()
+    with av.open(io.BytesIO(data)) as source:
+        stream = source.streams.video[0]
+        return encode_mp4(
+            (watermark_embed(frame.to_image().convert("RGB"), generation.pk) for frame in source.decode(stream)),
+            fps=stream.average_rate or 12,
+            width=stream.width,
+            height=stream.height,
+            crf=18,
+        )
 
 
 def _phash(data: bytes, generation: Generation) -> str:
@@ -589,7 +672,7 @@ def generation_fail(*, generation_id: str, reason: str) -> None:
     """Mark a job that raised as failed, with the reason (never left running)."""
     with transaction.atomic():
         generation = Generation.objects.select_for_update().get(pk=generation_id)
-        if generation.status in (Status.RUNNING, Status.SCANNING, Status.QUEUED, Status.IN_REVIEW):
+        if generation.status in (Status.CHECKING, Status.RUNNING, Status.SCANNING, Status.QUEUED, Status.IN_REVIEW):
             generation.status, generation.reason, generation.finished_at = Status.FAILED, reason[:2000], timezone.now()
             generation.save()
 
@@ -621,42 +704,40 @@ def generation_after_review(decision_id: Any, verdict: Verdict) -> None:
 
 
 def generation_after_consent_answer(request_id: Any) -> None:
-    """The rights holder answered a request a generation was waiting for: check again, or stop."""
+    """The rights holder answered a request a generation was waiting for: stop, or check it again
+    (in a scanning worker: the web process that took the answer loads no models)."""
     from consent.models import ConsentRequest
 
     request = ConsentRequest.objects.get(pk=request_id)
-    for generation in Generation.objects.filter(
-        status=Status.AWAITING_CONSENT, requester=request.requester
-    ).select_related("pre_decision"):
-        waiting_on = {reason.get("consent_request") for reason in generation.pre_decision.reasons}
-        if str(request.pk) not in waiting_on:
-            continue
+    for generation in Generation.objects.filter(status=Status.AWAITING_CONSENT, consent_requests=request):
         if request.status == ConsentRequest.Status.DENIED:
             Generation.objects.filter(pk=generation.pk, status=Status.AWAITING_CONSENT).update(
                 status=Status.BLOCKED, reason="The rights holder said no.", finished_at=timezone.now()
             )
             continue
-        decision = gate_check(
-            requester=generation.requester,
-            prompt=generation.prompt,
-            use=generation.use,
-            cameos=generation.cameos,
-            media=_stored_reference(generation),
-            kind=Decision.Kind.GENERATION,
-        )
         with transaction.atomic():
             locked = Generation.objects.select_for_update().get(pk=generation.pk)
             if locked.status != Status.AWAITING_CONSENT:
                 continue
-            locked.pre_decision = decision
-            verdict = Verdict(decision.effective_verdict)
-            if verdict == Verdict.ALLOW:
-                locked.status = Status.QUEUED
-                locked.receipts.add(*decision.receipts.all())
-                _enqueue_generate(locked)
-            elif verdict == Verdict.BLOCK:
-                locked.status, locked.finished_at = Status.BLOCKED, timezone.now()
+            try:
+                locked.pre_decision = gate_open(
+                    requester=locked.requester,
+                    prompt=locked.prompt,
+                    use=locked.use,
+                    cameos=locked.cameos,
+                    kind=Decision.Kind.GENERATION,
+                )
+            except ValidationError:  # a person it names is no longer registered
+                locked.status, locked.reason, locked.finished_at = (
+                    Status.BLOCKED,
+                    "A person this request names is no longer registered.",
+                    timezone.now(),
+                )
+                locked.save()
+                continue
+            locked.status = Status.CHECKING
             locked.save()
+        _gate_start(locked)
 
 
 def _stored_reference(generation: Generation) -> list[MediaInput]:
@@ -669,8 +750,14 @@ def _stored_reference(generation: Generation) -> list[MediaInput]:
 
 
 def generation_expire_waiting() -> int:
-    """Stop requests that waited for consent longer than SIGILLO_CONSENT_WAIT_HOURS; return how many."""
-    limit = timezone.now() - timedelta(hours=settings.SIGILLO_CONSENT_WAIT_HOURS)
-    return Generation.objects.filter(status=Status.AWAITING_CONSENT, created_at__lt=limit).update(
-        status=Status.BLOCKED, reason="The rights holder did not answer in time.", finished_at=timezone.now()
+    """Stop requests that waited for consent longer than SIGILLO_CONSENT_WAIT_HOURS, and fail those
+    whose check no worker finished within SIGILLO_GATE_ASYNC_TIMEOUT; return how many."""
+    now = timezone.now()
+    limit = now - timedelta(hours=settings.SIGILLO_CONSENT_WAIT_HOURS)
+    expired = Generation.objects.filter(status=Status.AWAITING_CONSENT, created_at__lt=limit).update(
+        status=Status.BLOCKED, reason="The rights holder did not answer in time.", finished_at=now
+    )
+    stale = now - timedelta(seconds=settings.SIGILLO_GATE_ASYNC_TIMEOUT)
+    return expired + Generation.objects.filter(status=Status.CHECKING, pre_decision__created_at__lt=stale).update(
+        status=Status.FAILED, reason="The check did not finish in time; nothing was generated.", finished_at=now
     )

@@ -10,6 +10,18 @@ from generation import services
 
 
 @shared_task(
+    name="generation.gate",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=settings.SIGILLO_GATE_ASYNC_TIMEOUT,
+    time_limit=settings.SIGILLO_GATE_ASYNC_TIMEOUT + 30,
+)
+def generation_gate_task(generation_id: str) -> None:
+    """Run the gate for a request in status ``checking`` (a scanning worker: the web process loads no models)."""
+    _run_or_fail(services.generation_gate, generation_id, "The check")
+
+
+@shared_task(
     name="generation.generate",
     acks_late=True,
     reject_on_worker_lost=True,
@@ -47,3 +59,11 @@ def _run_or_fail(step: Callable[..., object], generation_id: str, what: str) -> 
 def generation_expire_waiting_task() -> int:
     """Stop requests that waited too long for a rights holder's answer (scheduled by beat)."""
     return services.generation_expire_waiting()
+
+
+@shared_task(name="generation.released_faces_link")
+def released_faces_link_task(likeness_id: str) -> None:
+    """Link past releases that showed a newly enrolled face to its likeness (``generation.appearances``)."""
+    from generation.appearances import released_faces_link_quietly
+
+    released_faces_link_quietly(likeness_id)

@@ -57,7 +57,7 @@ class VerifyResult:
 
 def _decode(data: bytes) -> tuple[str, list[Image.Image]]:
     """Return the MIME type and the images to read (the picture, or sampled video frames)."""
-    max_pixels = getattr(settings, "SIGILLO_MAX_IMAGE_PIXELS", None)
+    max_pixels = settings.SIGILLO_MAX_IMAGE_PIXELS
     image_format = ""
     try:
         with warnings.catch_warnings():

@@ -1,6 +1,5 @@
 """The moderation API: the review queue and decisions."""
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
@@ -8,7 +7,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.access import HasRole
-from accounts.apis import as_api_validation_error
 from accounts.roles import Role
 from moderation import selectors, services
 from moderation.models import Flag
@@ -34,8 +32,5 @@ class FlagDecisionApi(APIView):
         flag = get_object_or_404(Flag, pk=flag_id)
         serializer = FlagDecisionInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            flag = services.flag_decide(moderator=request.user, flag=flag, **serializer.validated_data)
-        except DjangoValidationError as error:
-            raise as_api_validation_error(error) from error
+        flag = services.flag_decide(moderator=request.user, flag=flag, **serializer.validated_data)
         return Response(FlagOutputSerializer(flag).data)

@@ -39,8 +39,6 @@ if TYPE_CHECKING:
     from moderation.names import NameHit
 
 __all__ = [
-    "DEFAULT_SYNC_INTERVAL",
-    "DEFAULT_THRESHOLD",
     "DescriptorHit",
     "DescriptorIndex",
     "GENERIC_MARGIN",
@@ -54,12 +52,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-#: Used when the setting ``SIGILLO_DESCRIPTOR_THRESHOLD`` is absent; the cases behind it are in
-#: tests/moderation/test_descriptors.py. Paraphrases that keep the distinguishing fact ("the guy
-#: who was Jon Snow", "the forty-fourth US president") score 0.69 and above; after the generic
-#: filter below, unrelated and generic prompts score 0.56 at most, save a different person of the
-#: same kind ("the 16th president of the United States", 0.67 against the 44th): a known over-match.
-DEFAULT_THRESHOLD = 0.62
 #: Descriptions that fit many people. A part of the prompt closer to one of these than to a
 #: descriptor does not count ("a president giving a speech" is not "the 44th president of the
 #: United States", though they score 0.59): a descriptor must be matched by what singles the
@@ -106,7 +98,6 @@ GENERIC_PERSONS = (
 #: A hit this much less close than another hit on overlapping words is the other's (``_distinct``).
 DISTINCT_MARGIN = 0.2
 GENERIC_MARGIN = 0.02
-DEFAULT_SYNC_INTERVAL = 0.0
 
 METHOD_SEMANTIC = "semantic"
 
@@ -154,7 +145,7 @@ class DescriptorIndex:
 
     @property
     def sync_interval(self) -> float:
-        return float(getattr(settings, "SIGILLO_DESCRIPTOR_INDEX_SYNC_INTERVAL", DEFAULT_SYNC_INTERVAL))
+        return settings.SIGILLO_DESCRIPTOR_INDEX_SYNC_INTERVAL
 
     def reset(self) -> None:
         """Forget everything; the next ``sync()`` rebuilds from the database."""
@@ -307,5 +298,5 @@ def find_descriptors(
     someone describes nobody else. Raise ``TopicCheckUnavailable`` if the model cannot run.
     """
     if threshold is None:
-        threshold = float(getattr(settings, "SIGILLO_DESCRIPTOR_THRESHOLD", DEFAULT_THRESHOLD))
+        threshold = settings.SIGILLO_DESCRIPTOR_THRESHOLD
     return _index.search(prompt, threshold=threshold, names=names)

@@ -3,24 +3,28 @@
 Every stage is run inside a guard: a stage that fails (an engine error, a model that cannot
 load, a file that cannot be decoded) adds a reason that reviews or blocks — never allows.
 ``gate_run`` is what a worker (or, in tests and commands, the calling process) executes;
-``gate_check`` is the entry point of the API: it stores the request and runs it where
-``SIGILLO_GATE_EXECUTION`` says.
+``gate_check`` is the entry point of the API: it stores the request (``gate_open``) and runs it
+where ``SIGILLO_GATE_EXECUTION`` says, waiting for the outcome or not. A check writes its
+Decision and nothing else: consent receipts are issued at release, consent requests by a
+generation that waits for them.
 """
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from moderation.models import Decision, Flag
-from moderation.reasons import SEVERITY, VERDICTS, ReasonCode, Verdict
+from consent.errors import ConsentReason
+from moderation.decisions import decision_fail, decision_record, decision_subjects_set
+from moderation.models import Decision
+from moderation.reasons import VERDICTS, ReasonCode, Verdict
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +47,6 @@ class GateState:
     engines: dict[str, Any] = field(default_factory=dict)
     #: likeness id → how it was found (first way wins for the consent reason's detail)
     found: dict[str, dict[str, Any]] = field(default_factory=dict)
-    receipts: list[Any] = field(default_factory=list)
     media: list[dict[str, Any]] = field(default_factory=list)
     faces: list[dict[str, Any]] = field(default_factory=list)
     #: (file, frame) → the image a face was seen on, kept as evidence when a person must review.
@@ -257,23 +260,23 @@ def _judge_track(state: GateState, observations: list[tuple[dict[str, Any], list
 
 #: How each consent outcome reads in a Decision.
 CONSENT_CODES = {
-    "consent_allows": ReasonCode.CONSENT_ALLOWS,
-    "likeness_erased": ReasonCode.DO_NOT_GENERATE,
-    "protected_entry": ReasonCode.PROTECTED_ENTRY,
-    "likeness_disputed": ReasonCode.LIKENESS_DISPUTED,
-    "likeness_suspended": ReasonCode.LIKENESS_SUSPENDED,
-    "likeness_pending_verification": ReasonCode.LIKENESS_PENDING_VERIFICATION,
-    "estate_unverified": ReasonCode.ESTATE_UNVERIFIED,
-    "consent_revoked": ReasonCode.CONSENT_REVOKED,
-    "no_consent": ReasonCode.NO_CONSENT,
-    "consent_not_yet_valid": ReasonCode.CONSENT_NOT_YET_VALID,
-    "consent_expired": ReasonCode.CONSENT_EXPIRED,
-    "requester_not_in_audience": ReasonCode.REQUESTER_NOT_IN_AUDIENCE,
-    "use_not_allowed": ReasonCode.USE_NOT_ALLOWED,
-    "forbidden_topic": ReasonCode.FORBIDDEN_TOPIC,
-    "topic_check_failed": ReasonCode.STAGE_FAILED,
-    "approval_required": ReasonCode.APPROVAL_REQUIRED,
-    "approval_denied": ReasonCode.APPROVAL_DENIED,
+    ConsentReason.ALLOWED: ReasonCode.CONSENT_ALLOWS,
+    ConsentReason.LIKENESS_ERASED: ReasonCode.DO_NOT_GENERATE,
+    ConsentReason.PROTECTED_ENTRY: ReasonCode.PROTECTED_ENTRY,
+    ConsentReason.LIKENESS_DISPUTED: ReasonCode.LIKENESS_DISPUTED,
+    ConsentReason.LIKENESS_SUSPENDED: ReasonCode.LIKENESS_SUSPENDED,
+    ConsentReason.PENDING_VERIFICATION: ReasonCode.LIKENESS_PENDING_VERIFICATION,
+    ConsentReason.ESTATE_UNVERIFIED: ReasonCode.ESTATE_UNVERIFIED,
+    ConsentReason.CONSENT_REVOKED: ReasonCode.CONSENT_REVOKED,
+    ConsentReason.NO_CONSENT: ReasonCode.NO_CONSENT,
+    ConsentReason.NOT_YET_VALID: ReasonCode.CONSENT_NOT_YET_VALID,
+    ConsentReason.EXPIRED: ReasonCode.CONSENT_EXPIRED,
+    ConsentReason.REQUESTER_NOT_IN_AUDIENCE: ReasonCode.REQUESTER_NOT_IN_AUDIENCE,
+    ConsentReason.USE_NOT_ALLOWED: ReasonCode.USE_NOT_ALLOWED,
+    ConsentReason.FORBIDDEN_TOPIC: ReasonCode.FORBIDDEN_TOPIC,
+    ConsentReason.TOPIC_CHECK_FAILED: ReasonCode.STAGE_FAILED,
+    ConsentReason.APPROVAL_REQUIRED: ReasonCode.APPROVAL_REQUIRED,
+    ConsentReason.APPROVAL_DENIED: ReasonCode.APPROVAL_DENIED,
 }
 
 
@@ -281,7 +284,6 @@ def _consent_stage(state: GateState) -> None:
     from consent.evaluation import consent_evaluate
     from consent.matching import likeness_established
     from consent.models import Likeness, LikenessStatus
-    from consent.services import consent_request_open
 
     wanted = dict(state.found)
     cameos = {str(cameo) for cameo in state.cameos}
@@ -340,16 +342,11 @@ def _consent_stage(state: GateState) -> None:
                 continue
         ambiguous = list(how.get("ambiguous_with") or ())
         with guarded(state, "consent"):
-            # A face about as close to a person a moderator judged different is not known to be
-            # this person's: no receipt is issued and no request sent for it, and a consent that
-            # would allow (or ask the person) sends it to review instead.
-            result = consent_evaluate(
-                likeness=likeness,
-                requester=state.requester,
-                use=state.use,
-                prompt=state.prompt,
-                issue_receipt=not ambiguous,
-            )
+            # The gate only says what the consent allows: it issues no receipt (a release does)
+            # and opens no request (a generation that waits for an answer does). A face about as
+            # close to a person a moderator judged different is not known to be this person's: a
+            # consent that would allow (or ask the person) sends it to review instead.
+            result = consent_evaluate(likeness=likeness, requester=state.requester, use=state.use, prompt=state.prompt)
             version = result.version.number if result.version else None
             codes = [CONSENT_CODES[reason.code.value] for reason in result.reasons]
             if ambiguous and all(VERDICTS[code] != Verdict.BLOCK for code in codes):
@@ -375,14 +372,6 @@ def _consent_stage(state: GateState) -> None:
                     found_by=how["by"],
                     **{key: value for key, value in reason.extra.items() if key in ("topic", "score", "span", "use")},
                 )
-                if code == ReasonCode.APPROVAL_REQUIRED:
-                    request = consent_request_open(
-                        likeness=likeness, requester=state.requester, use=state.use, prompt=state.prompt
-                    )
-                    state.reasons[-1]["consent_request"] = str(request.pk)
-            if result.receipt is not None:
-                state.receipts.append(result.receipt)
-                state.reasons[-1]["receipt"] = str(result.receipt.pk)
 
 
 def gate_run(*, decision: Decision, media: list[MediaInput]) -> Decision:
@@ -401,131 +390,31 @@ def gate_run(*, decision: Decision, media: list[MediaInput]) -> Decision:
 
 
 def _record(decision: Decision, state: GateState) -> Decision:
-    from moderation.audit import audit_record
-
-    with transaction.atomic():
-        locked = Decision.objects.select_for_update().get(pk=decision.pk)
-        if locked.state != Decision.State.PENDING:
-            return locked  # decided already (a timeout closed it, or this ran twice)
-        verdict = state.verdict()
-        locked.verdict = verdict.value
-        locked.reasons = state.reasons
-        locked.engines = state.engines
-        locked.media = state.media + ([{"faces": state.faces}] if state.faces else [])
-        locked.state = Decision.State.DONE
-        locked.decided_at = timezone.now()
-        locked.save()
-        decision_subjects_set(decision=locked)
-        if state.receipts:
-            locked.receipts.set(state.receipts)
-        if verdict == Verdict.REVIEW:
-            locked.media = locked.media + [{"evidence": _store_evidence(locked, state)}]
-            locked.save(update_fields=["media"])
-            _open_review(locked)
-        audit_record(
-            actor=locked.requester,
-            action="gate.decision",
-            target=locked,
-            data={
-                "kind": locked.kind,
-                "verdict": locked.verdict,
-                "codes": [reason["code"] for reason in locked.reasons],
-            },
-        )
-    return locked
-
-
-def decision_subjects_set(*, decision: Decision) -> None:
-    """Record which registered likenesses ``decision`` is about: its cameos and every one its reasons name."""
-    import uuid
-
-    from consent.models import Likeness
-
-    named = [*decision.cameos, *(reason.get("likeness_id") for reason in decision.reasons)]
-    ids = set()
-    for value in named:
-        try:
-            ids.add(uuid.UUID(str(value)))
-        except ValueError:
-            continue  # not an id (None, or a cameo the request named wrongly): nobody to link
-    decision.likenesses.set(Likeness.objects.filter(pk__in=ids))
-
-
-def _store_evidence(decision: Decision, state: GateState) -> list[dict[str, Any]]:
-    """Keep the images (and video frames) a moderator must see, encrypted, for the review."""
-    return evidence_store(decision, state.frames)
-
-
-def evidence_store(decision: Decision, frames: dict[tuple[Any, Any], Any]) -> list[dict[str, Any]]:
-    """Store each image of ``frames`` ((file position, frame number) → image) encrypted as PNG, as
-    evidence of ``decision``; return the entries a review shows (``moderation.selectors.decision_evidence``)."""
-    import io
-
-    from consent import crypto
-
-    stored = []
-    for (position, frame), image in frames.items():
-        buffer = io.BytesIO()
-        image.save(buffer, format="PNG")
-        path = crypto.store_encrypted_file(buffer.getvalue(), folder="evidence/%s" % decision.pk)
-        stored.append({"file": position, "frame": frame, "path": path, "width": image.width, "height": image.height})
-    return stored
-
-
-def _open_review(decision: Decision) -> Flag:
-    codes = [ReasonCode(reason["code"]) for reason in decision.reasons if reason["verdict"] == Verdict.REVIEW]
-    severity = max((SEVERITY.get(code, 1) for code in codes), default=1)
-    # The likeness the review is about: one named by a reason that asks for review, if any.
-    likeness_ids = [
-        reason["likeness_id"]
-        for reason in decision.reasons
-        if reason["verdict"] == Verdict.REVIEW and reason.get("likeness_id")
-    ]
-    return Flag.objects.create(
-        kind=Flag.Kind.GATE_REVIEW,
-        gate_decision=decision,
-        severity=severity,
-        likeness_id=likeness_ids[0] if likeness_ids else None,
-        reason=codes[0].value if codes else "review",
-        detail="; ".join(reason["detail"] for reason in decision.reasons if reason["verdict"] == Verdict.REVIEW)[:2000],
-        evidence={"decision": str(decision.pk)},
+    """Record what the stages found (once: a decision closed meanwhile is returned as it is)."""
+    return decision_record(
+        decision=decision,
+        verdict=state.verdict(),
+        reasons=state.reasons,
+        engines=state.engines,
+        media=state.media + ([{"faces": state.faces}] if state.faces else []),
+        evidence=state.frames,
     )
 
 
 def _fail_closed(decision: Decision, code: ReasonCode, detail: str) -> Decision:
     """Close a pending decision that could not be computed: review, never allow."""
-    from moderation.audit import audit_record
-
-    with transaction.atomic():
-        locked = Decision.objects.select_for_update().get(pk=decision.pk)
-        if locked.state != Decision.State.PENDING:
-            return locked
-        locked.state = Decision.State.FAILED
-        locked.verdict = VERDICTS[code].value
-        locked.reasons = [{"code": code.value, "verdict": VERDICTS[code].value, "stage": "gate", "detail": detail}]
-        locked.decided_at = timezone.now()
-        locked.save()
-        _open_review(locked)
-        audit_record(
-            actor=locked.requester,
-            action="gate.decision",
-            target=locked,
-            data={"verdict": locked.verdict, "codes": [code.value]},
-        )
-    return locked
+    return decision_fail(decision=decision, code=code, detail=detail)
 
 
-def gate_check(
+def gate_open(
     *,
     requester: User,
     prompt: str = "",
     use: str = "personal",
     cameos: list[str] | None = None,
-    media: list[MediaInput] | None = None,
     kind: str = Decision.Kind.CHECK,
-    runner: Callable[..., Any] | None = None,
 ) -> Decision:
-    """Check a request without generating anything; return the stored Decision.
+    """Store a request for the gate as a pending Decision (review until decided: never allow).
 
     ``@handle`` mentions in the prompt are cameos like those in ``cameos``, as in a generation
     request: an integrator's check sees exactly what a generation sees. A handle nobody has
@@ -541,32 +430,51 @@ def gate_check(
     cameos = list(dict.fromkeys([*(str(cameo) for cameo in cameos or []), *(str(like.pk) for like in mentioned)]))
     decision = Decision.objects.create(
         kind=kind,
-        verdict=Verdict.REVIEW.value,  # until decided: never allow
+        verdict=Verdict.REVIEW.value,
         requester=requester,
         prompt=prompt,
         use=use,
-        cameos=[str(cameo) for cameo in cameos or []],
+        cameos=cameos,
     )
     decision_subjects_set(decision=decision)
+    return decision
+
+
+def gate_run_closed(*, decision: Decision, media: list[MediaInput]) -> Decision:
+    """``gate_run``, and a failure that escaped the stages' guards closes the decision (review)."""
+    try:
+        return gate_run(decision=decision, media=media)
+    except Exception as error:
+        logger.exception("gate failed")
+        return _fail_closed(decision, ReasonCode.STAGE_FAILED, "The gate could not run (%s)." % type(error).__name__)
+
+
+def gate_check(
+    *,
+    requester: User,
+    prompt: str = "",
+    use: str = "personal",
+    cameos: list[str] | None = None,
+    media: list[MediaInput] | None = None,
+    kind: str = Decision.Kind.CHECK,
+    wait: bool = True,
+) -> Decision:
+    """Check a request without generating anything; return the stored Decision.
+
+    A check has no side effects beyond its Decision (and a moderator's flag when it asks for
+    review): no receipt, no consent request, no notification — it says what would happen.
+    Where ``SIGILLO_GATE_EXECUTION`` is ``worker`` the stages run in a scanning worker: with
+    ``wait`` the caller waits up to ``SIGILLO_GATE_TIMEOUT`` (then the decision closes as review),
+    without it the pending Decision comes back at once, to be polled.
+    """
+    decision = gate_open(requester=requester, prompt=prompt, use=use, cameos=cameos, kind=kind)
     media = media or []
     if settings.SIGILLO_GATE_EXECUTION == "inline":
-        try:
-            return gate_run(decision=decision, media=media)
-        except Exception as error:  # the guards should have caught it; fail closed all the same
-            logger.exception("gate failed")
-            return _fail_closed(
-                decision, ReasonCode.STAGE_FAILED, "The gate could not run (%s)." % type(error).__name__
-            )
-    return _run_in_worker(decision, media)
-
-
-def _run_in_worker(decision: Decision, media: list[MediaInput]) -> Decision:
-    from consent import crypto
-    from moderation.tasks import gate_run_task
-
-    paths = [(item.name, crypto.store_encrypted_file(item.data, folder="gate")) for item in media]
+        return gate_run_closed(decision=decision, media=media)
+    result = gate_enqueue(decision, media)
+    if not wait:
+        return decision
     try:
-        result = gate_run_task.apply_async(kwargs={"decision_id": str(decision.pk), "media": paths}, queue="scanning")
         result.get(timeout=settings.SIGILLO_GATE_TIMEOUT, disable_sync_subtasks=False)
     except Exception as error:
         logger.warning("gate check %s did not finish: %s", decision.pk, error)
@@ -578,3 +486,24 @@ def _run_in_worker(decision: Decision, media: list[MediaInput]) -> Decision:
         )
     decision.refresh_from_db()
     return decision
+
+
+def gate_enqueue(decision: Decision, media: list[MediaInput]) -> Any:
+    """Send a pending decision to a scanning worker (its files encrypted on disk until the task ends)."""
+    from consent import crypto
+    from moderation.tasks import gate_run_task
+
+    paths = [(item.name, crypto.store_encrypted_file(item.data, folder="gate")) for item in media]
+    return gate_run_task.apply_async(kwargs={"decision_id": str(decision.pk), "media": paths}, queue="scanning")
+
+
+def decision_close_if_stale(decision: Decision) -> Decision:
+    """Close a decision still pending after ``SIGILLO_GATE_ASYNC_TIMEOUT`` (no worker took it): review."""
+    limit = settings.SIGILLO_GATE_ASYNC_TIMEOUT
+    if decision.state != Decision.State.PENDING or timezone.now() - decision.created_at < timedelta(seconds=limit):
+        return decision
+    return _fail_closed(
+        decision,
+        ReasonCode.GATE_TIMEOUT,
+        "The check did not finish within %.0f s; a person must look at this request." % limit,
+    )

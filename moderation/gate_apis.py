@@ -1,23 +1,23 @@
 """The gate as a service: POST /api/v1/checks/, POST /api/v1/scans/, GET /api/v1/decisions/{id}/."""
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.access import HasRole
-from accounts.apis import as_api_validation_error
 from accounts.roles import Role
-from moderation.gate import MediaInput, gate_check
+from moderation.gate import MediaInput, decision_close_if_stale, gate_check
 from moderation.gate_serializers import (
     CheckInputSerializer,
     DecisionOutputSerializer,
     ScanInputSerializer,
     ScanOutputSerializer,
+    WaitSerializer,
 )
 from moderation.models import Decision
 
@@ -25,25 +25,45 @@ GATE_ROLES = (Role.CREATOR, Role.INTEGRATOR, Role.MODERATOR)
 
 
 class CheckApi(APIView):
+    """A dry run of the gate: the Decision a generation of this request would get, and nothing else."""
+
     parser_classes = [JSONParser, MultiPartParser, FormParser]
     permission_classes = [HasRole(*GATE_ROLES)]
 
-    @extend_schema(request=CheckInputSerializer, responses={200: DecisionOutputSerializer})
+    @extend_schema(
+        request=CheckInputSerializer,
+        parameters=[
+            OpenApiParameter(
+                "wait",
+                bool,
+                description="false: answer 202 at once with the pending Decision and its URL to poll "
+                "(GET /api/v1/decisions/{id}/). Default true: wait up to SIGILLO_GATE_TIMEOUT seconds.",
+            )
+        ],
+        responses={200: DecisionOutputSerializer, 202: DecisionOutputSerializer},
+    )
     def post(self, request: Request) -> Response:
+        wait = WaitSerializer(data=request.query_params)
+        wait.is_valid(raise_exception=True)
         serializer = CheckInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        try:
-            decision = gate_check(
-                requester=request.user,
-                prompt=data["prompt"],
-                use=data["use"],
-                cameos=[str(cameo) for cameo in data["cameos"]],
-                media=[MediaInput(name=upload.name or "file", data=upload.read()) for upload in data["images"]],
-            )
-        except DjangoValidationError as error:
-            raise as_api_validation_error(error) from error
-        return Response(DecisionOutputSerializer(decision).data)
+        decision = gate_check(
+            requester=request.user,
+            prompt=data["prompt"],
+            use=data["use"],
+            cameos=[str(cameo) for cameo in data["cameos"]],
+            media=[MediaInput(name=upload.name or "file", data=upload.read()) for upload in data["images"]],
+            wait=wait.validated_data["wait"],
+        )
+        if decision.state != Decision.State.PENDING:
+            return Response(DecisionOutputSerializer(decision).data)
+        url = reverse("api-decision", kwargs={"decision_id": decision.pk})
+        return Response(
+            {**DecisionOutputSerializer(decision).data, "url": request.build_absolute_uri(url)},
+            status=status.HTTP_202_ACCEPTED,
+            headers={"Location": url},
+        )
 
 
 class ScanApi(APIView):
@@ -78,4 +98,4 @@ class DecisionApi(APIView):
         decision = get_object_or_404(Decision, pk=decision_id)
         if decision.requester_id != request.user.pk and not request.user.has_role(Role.MODERATOR):
             raise exceptions.NotFound()
-        return Response(DecisionOutputSerializer(decision).data)
+        return Response(DecisionOutputSerializer(decision_close_if_stale(decision)).data)

@@ -4,13 +4,14 @@ from django.conf import settings
 from rest_framework import serializers
 
 from consent.models import Use
+from generation.services import MAX_CAMEOS
 from moderation.models import Decision
 
 
 class CheckInputSerializer(serializers.Serializer):
     prompt = serializers.CharField(max_length=10_000, allow_blank=True, default="", trim_whitespace=False)
     use = serializers.ChoiceField(choices=Use.choices, default=Use.PERSONAL)
-    cameos = serializers.ListField(child=serializers.UUIDField(), required=False, default=list, max_length=10)
+    cameos = serializers.ListField(child=serializers.UUIDField(), required=False, default=list, max_length=MAX_CAMEOS)
     images = serializers.ListField(child=serializers.FileField(allow_empty_file=True), required=False, default=list)
 
     def validate_prompt(self, prompt: str) -> str:
@@ -27,6 +28,10 @@ class CheckInputSerializer(serializers.Serializer):
         if not data["prompt"].strip() and not data["images"] and not data["cameos"]:
             raise serializers.ValidationError("Give a prompt, images or cameos to check.")
         return data
+
+
+class WaitSerializer(serializers.Serializer):
+    wait = serializers.BooleanField(default=True)
 
 
 class ScanInputSerializer(serializers.Serializer):
@@ -65,7 +70,6 @@ class ScannedFaceSerializer(serializers.Serializer):
 
 
 class DecisionOutputSerializer(serializers.ModelSerializer):
-    receipts = serializers.SerializerMethodField()
     requester = serializers.CharField(source="requester.username", default=None)
     verdict = serializers.CharField(source="effective_verdict")
     gate_verdict = serializers.CharField(source="verdict")
@@ -75,12 +79,9 @@ class DecisionOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = Decision
         fields = (
-            "id", "kind", "state", "verdict", "gate_verdict", "final_verdict", "reasons", "engines", "receipts",
+            "id", "kind", "state", "verdict", "gate_verdict", "final_verdict", "reasons", "engines",
             "requester", "prompt", "use", "cameos", "media", "flag", "created_at", "decided_at",
         )  # fmt: skip
-
-    def get_receipts(self, decision: Decision) -> list[dict]:
-        return [receipt.as_dict() for receipt in decision.receipts.select_related("consent_version")]
 
     def get_media(self, decision: Decision) -> list[dict]:
         """The files checked (and the faces found); the stored evidence is for moderators' pages only."""

@@ -3,18 +3,19 @@
 Images go through the face engine's loader (EXIF orientation, size limits); anything that is
 not an image is tried as a video with PyAV and sampled by ``sample_video_frames``, the one sampler
 of checks, scans and output scans: four frames a second by default, more on shot changes. A file
-that is neither is refused by the caller (fail closed).
+that is neither is refused by the caller (fail closed). ``encode_mp4`` is the one video encoder.
 """
 
 import hashlib
 import io
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from PIL import Image
 
-from consent.faces.base import ImageRejected, load_image
+from consent.faces.base import ImageRejectCode, ImageRejected, load_image
 
 
 class MediaUndecodable(Exception):
@@ -163,7 +164,7 @@ def decode_media(*, name: str, data: bytes) -> DecodedMedia:
     try:
         image = load_image(data)
     except ImageRejected as rejected:
-        if rejected.code != "not_an_image":
+        if rejected.code != ImageRejectCode.NOT_AN_IMAGE:
             raise MediaUndecodable(rejected.message) from None
     else:
         return DecodedMedia(name=name, kind="image", size=len(data), sha256=digest, frames=(Frame(image, None, None),))
@@ -172,3 +173,34 @@ def decode_media(*, name: str, data: bytes) -> DecodedMedia:
     if duration is None and frames and frames[-1].time is not None:
         duration = frames[-1].time
     return DecodedMedia(name=name, kind="video", size=len(data), sha256=digest, frames=tuple(frames), duration=duration)
+
+
+def encode_mp4(
+    frames: Iterable[Any],
+    *,
+    fps: float,
+    width: int,
+    height: int,
+    crf: int = 20,
+    tune: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> bytes:
+    """Encode RGB frames (uint8 arrays of height × width × 3, or PIL images) as H.264 in an MP4, in
+    memory: the one encoder of the backends and of the release's watermarked re-encoding."""
+    import av
+    import numpy as np
+
+    buffer = io.BytesIO()
+    with av.open(buffer, mode="w", format="mp4") as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.options = {"crf": str(crf), "preset": "veryfast", **({"tune": tune} if tune else {})}
+        for number, frame in enumerate(frames, start=1):
+            pixels = np.asarray(frame, dtype=np.uint8)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(pixels, format="rgb24")):
+                container.mux(packet)
+            if progress is not None:
+                progress(number)
+        for packet in stream.encode():
+            container.mux(packet)
+    return buffer.getvalue()

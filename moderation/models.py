@@ -27,7 +27,6 @@ class Decision(models.Model):
     verdict = models.CharField(max_length=8)  # moderation.reasons.Verdict
     reasons = models.JSONField(default=list, blank=True)
     engines = models.JSONField(default=dict, blank=True)
-    receipts = models.ManyToManyField("consent.ConsentReceipt", blank=True, related_name="decisions")
     requester = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

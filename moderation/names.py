@@ -668,7 +668,7 @@ def registry_name_index() -> NameIndex:
     """
     from django.conf import settings
 
-    interval = float(getattr(settings, "SIGILLO_NAME_INDEX_SYNC_INTERVAL", 0.0))
+    interval = settings.SIGILLO_NAME_INDEX_SYNC_INTERVAL
     index = _state.get("index")
     if isinstance(index, NameIndex) and interval > 0:
         if time.monotonic() - float(_state["checked_at"]) < interval:  # type: ignore[arg-type]

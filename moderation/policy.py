@@ -319,7 +319,7 @@ def parse_policy(data: bytes, *, path: Path) -> Policy:
 
 def policy_path() -> Path:
     """Return the policy file in force: the setting ``SIGILLO_POLICY_FILE``, or the default file."""
-    configured = getattr(settings, "SIGILLO_POLICY_FILE", "")
+    configured = settings.SIGILLO_POLICY_FILE
     return Path(configured) if configured else DEFAULT_POLICY_FILE
 
 

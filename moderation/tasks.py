@@ -3,17 +3,17 @@
 from celery import shared_task
 
 from consent import crypto
-from moderation.gate import MediaInput, gate_run
+from moderation.gate import MediaInput, gate_run_closed
 from moderation.models import Decision
 
 
 @shared_task(name="moderation.gate_run", acks_late=True)
 def gate_run_task(*, decision_id: str, media: list[tuple[str, str]]) -> str:
-    """Run the gate for a pending decision; the uploaded files are deleted afterwards."""
+    """Run the gate for a pending decision (a failure closes it as review); the files are deleted afterwards."""
     try:
         decision = Decision.objects.get(pk=decision_id)
         inputs = [MediaInput(name=name, data=crypto.read_encrypted_file(path)) for name, path in media]
-        return gate_run(decision=decision, media=inputs).verdict
+        return gate_run_closed(decision=decision, media=inputs).verdict
     finally:
         for _, path in media:
             crypto.delete_file(path)

@@ -17,8 +17,6 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageOps
 
-#: Refuse images above this many pixels when the setting ``SIGILLO_MAX_IMAGE_PIXELS`` is absent.
-DEFAULT_MAX_IMAGE_PIXELS = 40_000_000
 #: Side of the square grey crop on which ``blur`` is measured.
 BLUR_CROP_SIDE = 112
 #: Image formats ``load_image`` accepts (JPEG includes MPO); a short list keeps rarely used decoders out.
@@ -152,7 +150,7 @@ def load_image(data: bytes, *, max_pixels: int | None = None) -> Image.Image:
     if max_pixels is None:
         from django.conf import settings
 
-        max_pixels = getattr(settings, "SIGILLO_MAX_IMAGE_PIXELS", DEFAULT_MAX_IMAGE_PIXELS)
+        max_pixels = settings.SIGILLO_MAX_IMAGE_PIXELS
     too_large = ImageRejected(
         ImageRejectCode.IMAGE_TOO_LARGE, "The image has more than %d pixels; send a smaller one." % max_pixels
     )
@@ -297,7 +295,7 @@ def configured_thresholds(engine: str, model: str, default: tuple[float, float])
     from django.conf import settings
     from django.core.exceptions import ImproperlyConfigured
 
-    override = getattr(settings, "SIGILLO_FACE_THRESHOLDS", {}).get("%s/%s" % (engine, model), {})
+    override = settings.SIGILLO_FACE_THRESHOLDS.get("%s/%s" % (engine, model), {})
     match = float(override.get("match", default[0]))
     review = float(override.get("review", default[1]))
     if not 0 < match <= review:
@@ -368,6 +366,7 @@ class FaceEngine(abc.ABC):
             return {"engine": self.name, "model": self.model, "match": match, "review": review}
         match, review = self.thresholds_at(enrolled)
         calibrated = self._thresholds()
+        match_target, review_target = _fpir_targets()
         return {
             "engine": self.name,
             "model": self.model,
@@ -375,10 +374,7 @@ class FaceEngine(abc.ABC):
             "review": round(review, 4),
             "enrolled": enrolled,
             "calibrated": {"match": calibrated[0], "review": calibrated[1]},
-            "fpir_target": {
-                "match": _target("SIGILLO_FACE_FPIR_TARGET"),
-                "review": _target("SIGILLO_FACE_REVIEW_FPIR_TARGET"),
-            },
+            "fpir_target": {"match": match_target, "review": review_target},
         }
 
     def impostor_fit(self) -> tuple[float, float] | None:
@@ -400,7 +396,7 @@ class FaceEngine(abc.ABC):
         fitted = self.impostor_fit()
         if fitted is None or enrolled <= 0:
             return match, review
-        target, review_target = _target("SIGILLO_FACE_FPIR_TARGET"), _target("SIGILLO_FACE_REVIEW_FPIR_TARGET")
+        target, review_target = _fpir_targets()
         if target > 0:
             match = min(match, fpir_threshold(target, enrolled, *fitted))
         if review_target > 0:
@@ -439,10 +435,11 @@ class FaceEngine(abc.ABC):
         )
 
 
-def _target(name: str) -> float:
+def _fpir_targets() -> tuple[float, float]:
+    """Return the settings ``SIGILLO_FACE_FPIR_TARGET`` and ``SIGILLO_FACE_REVIEW_FPIR_TARGET``."""
     from django.conf import settings
 
-    return float(getattr(settings, name) or 0.0)
+    return settings.SIGILLO_FACE_FPIR_TARGET, settings.SIGILLO_FACE_REVIEW_FPIR_TARGET
 
 
 def normal_tail(threshold: float, mean: float, deviation: float) -> float:

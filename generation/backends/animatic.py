@@ -341,7 +341,7 @@ def _frame_at(index: int, segments: Sequence[_Segment], starts: Sequence[int], f
 
 def _render_video(request: AnimaticRequest, photos: Sequence[Image.Image], progress: Progress | None) -> AnimaticOutput:
     """Encode the storyboard clip as H.264 in an MP4, in memory."""
-    import av
+    from moderation.media import encode_mp4
 
     segments, fade = _plan(request, photos)
     starts, total = _timeline(segments, fade)
@@ -353,24 +353,16 @@ def _render_video(request: AnimaticRequest, photos: Sequence[Image.Image], progr
         request.fps,
         len(photos),
     )
-    buffer = io.BytesIO()
-    with av.open(buffer, mode="w", format="mp4") as container:
-        stream = container.add_stream("libx264", rate=request.fps)
-        stream.width = request.width
-        stream.height = request.height
-        stream.pix_fmt = "yuv420p"
-        stream.options = {"crf": "20", "preset": "veryfast", "tune": "stillimage"}
-        for index in range(total):
-            image = _frame_at(index, segments, starts, fade)
-            frame = av.VideoFrame.from_ndarray(np.asarray(image, dtype=np.uint8), format="rgb24")
-            for packet in stream.encode(frame):
-                container.mux(packet)
-            if progress is not None:
-                progress(index + 1, total)
-        for packet in stream.encode():
-            container.mux(packet)
+    data = encode_mp4(
+        (_frame_at(index, segments, starts, fade) for index in range(total)),
+        fps=request.fps,
+        width=request.width,
+        height=request.height,
+        tune="stillimage",
+        progress=(lambda done: progress(done, total)) if progress is not None else None,
+    )
     return AnimaticOutput(
-        data=buffer.getvalue(),
+        data=data,
         content_type="video/mp4",
         width=request.width,
         height=request.height,

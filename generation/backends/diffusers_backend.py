@@ -2,7 +2,7 @@
 
 A pipeline is loaded with ``DiffusionPipeline.from_pretrained`` from a local directory or a model
 id, from local files only unless the operator allows downloads, once per process and device. On
-CUDA it runs in half precision and, when ``settings.DIFFUSERS_CPU_OFFLOAD`` is true, with model
+CUDA it runs in half precision and, when ``settings.SIGILLO_DIFFUSERS_CPU_OFFLOAD`` is true, with model
 CPU offloading. An image comes back as PNG; a video's frames are encoded as H.264 (``libx264``,
 yuv420p) in an MP4 container in memory. Progress is reported from the pipeline's step callback,
 or from its scheduler's steps when the pipeline offers no callback.
@@ -123,7 +123,7 @@ def _default_device() -> str:
 def _cpu_offload_enabled() -> bool:
     from django.conf import settings
 
-    return bool(getattr(settings, "DIFFUSERS_CPU_OFFLOAD", False))
+    return settings.SIGILLO_DIFFUSERS_CPU_OFFLOAD
 
 
 def load_pipeline(
@@ -421,19 +421,7 @@ def diffusers_render(
 
 def _encode_mp4(frames: Any, *, width: int, height: int) -> bytes:
     """Encode float frames in [0, 1] (frames, height, width, 3) as H.264 in an MP4, in memory."""
-    import av
+    from moderation.media import encode_mp4
 
     pixels = (np.clip(np.asarray(frames, dtype=np.float32), 0.0, 1.0) * 255).round().astype(np.uint8)
-    buffer = io.BytesIO()
-    with av.open(buffer, mode="w", format="mp4") as container:
-        stream = container.add_stream("libx264", rate=VIDEO_FPS)
-        stream.width = width
-        stream.height = height
-        stream.pix_fmt = "yuv420p"
-        stream.options = {"crf": "20", "preset": "veryfast"}
-        for pixel in pixels:
-            for packet in stream.encode(av.VideoFrame.from_ndarray(pixel, format="rgb24")):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
-    return buffer.getvalue()
+    return encode_mp4(pixels, fps=VIDEO_FPS, width=width, height=height)

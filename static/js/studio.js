@@ -24,6 +24,7 @@
   var INTERVAL = 1000;
 
   var EXPLAIN = {
+    checking: "The gate is checking the request: the people in it, their consent, the prompt and the reference.",
     blocked: "This request was blocked, because:",
     withheld: "This output was withheld.",
     in_review: "A moderator will review this request before anything is generated or released.",

@@ -75,12 +75,6 @@ OVERMATCHES = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def _default_threshold(settings: Any) -> None:
-    """Check at the default threshold, the one the labelled scores were measured against."""
-    settings.SIGILLO_TOPIC_THRESHOLD = topics.DEFAULT_THRESHOLD
-
-
 def _case_id(case: tuple[Any, ...]) -> str:
     return "%s / %s" % (case[1], case[0])
 

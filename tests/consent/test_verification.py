@@ -13,7 +13,9 @@ from typing import Any
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from accounts.models import User
 from accounts.roles import Role
+from consent.evaluation import consent_evaluate, receipt_draft
 from consent.models import ConsentReceipt, Likeness, LikenessStatus
 from moderation.models import AuditEvent
 from moderation.reasons import ReasonCode, Verdict
@@ -75,7 +77,10 @@ def test_the_persons_live_selfie_check_makes_it_active_and_receipts_cite_it(api_
     decision = check(api_client, people["creator"], "obama/obama2.jpg")
 
     assert decision["verdict"] == Verdict.ALLOW, decision["reasons"]
-    [receipt] = decision["receipts"]
+    # The receipt a release of this use would sign cites how the person was verified.
+    creator = User.objects.get(username=decision["requester"])
+    evaluation = consent_evaluate(likeness=verified, requester=creator, use="personal", prompt="")
+    receipt = receipt_draft(evaluation=evaluation, likeness=verified, requester=creator, use="personal").as_dict()
     assert receipt["verification"]["by"] == "liveness" and receipt["verification"]["check"] == result["id"]
 
 

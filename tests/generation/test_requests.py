@@ -14,6 +14,7 @@ from consent.handles import handle_suggest, mentions_expand, mentions_find
 from generation import services
 from generation.models import Generation, ReleasedFace
 from moderation.models import Decision
+from moderation.reasons import ReasonCode
 from tests.consent.faces import photo_bytes
 from tests.moderation.conftest import photos, registry  # noqa: F401 - the fixture
 
@@ -90,7 +91,8 @@ def test_a_mention_is_a_cameo_and_the_model_sees_the_name(api_client, registry):
     assert response.status_code == 202, response.content
     body = response.json()
     assert body["status"] == Status.QUEUED and body["cameos"] == [str(registry.kit.pk)]
-    assert body["decisions"]["pre_generation"]["receipts"][0]["likeness"] == str(registry.kit.pk)
+    allowed = [r for r in body["decisions"]["pre_generation"]["reasons"] if r["code"] == ReasonCode.CONSENT_ALLOWS]
+    assert [r["likeness_id"] for r in allowed] == [str(registry.kit.pk)]
     generation = Generation.objects.get(pk=body["id"])
     assert generation.model_prompt == "Kit Harington walks on a windy beach"
     assert generation.prompt == "@kit_harington walks on a windy beach"

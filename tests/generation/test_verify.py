@@ -58,7 +58,7 @@ def test_the_released_file_is_found_by_its_manifest_and_watermark_and_leaks_noth
     assert body["generation"]["id"] == str(released.pk) and body["generation"]["kind"] == "image"
     assert body["c2pa"]["found"] and body["c2pa"]["valid"]
     assert body["watermark"] == {"found": True, "payload": released.watermark}
-    # A receipt from the gate before generating and one from the re-check at release.
+    # The receipt issued at release, once (the gate before generating issues none).
     assert {(r["likeness"], r["use"], r["revoked_since"]) for r in body["receipts"]} == {
         (str(registry.kit.pk), "personal", False)
     }

@@ -12,7 +12,7 @@ from consent import services, topics
 from consent.models import Likeness, LikenessStatus
 from consent.topics import TopicCheckUnavailable
 from moderation import descriptors
-from moderation.descriptors import DEFAULT_THRESHOLD, DescriptorHit, find_descriptors, get_index, model_info
+from moderation.descriptors import DescriptorHit, find_descriptors, get_index, model_info
 
 pytestmark = pytest.mark.django_db
 
@@ -75,7 +75,6 @@ MISSES = [("the president who came after George W. Bush", "obama")]
 
 @pytest.fixture(autouse=True)
 def _fresh_index(settings: Any) -> Iterator[None]:
-    settings.SIGILLO_DESCRIPTOR_THRESHOLD = DEFAULT_THRESHOLD
     settings.SIGILLO_DESCRIPTOR_INDEX_SYNC_INTERVAL = 0.0
     settings.SIGILLO_SENTENCE_MODEL_DIR = ""
     descriptors.reset_index()
@@ -101,14 +100,16 @@ def registry(moderator: Any) -> SimpleNamespace:
 
 
 @pytest.mark.parametrize(("prompt", "who", "span_word"), POSITIVES, ids=[case[0] for case in POSITIVES])
-def test_paraphrases_of_a_descriptor_hit(registry: SimpleNamespace, prompt: str, who: str, span_word: str) -> None:
+def test_paraphrases_of_a_descriptor_hit(
+    settings: Any, registry: SimpleNamespace, prompt: str, who: str, span_word: str
+) -> None:
     hits = find_descriptors(prompt)
 
     assert [hit.likeness_id for hit in hits] == [getattr(registry, who).pk]
     [hit] = hits
     assert hit.descriptor == REGISTRY[who][0]
     assert hit.method == "semantic"
-    assert DEFAULT_THRESHOLD <= hit.score <= 1.0
+    assert settings.SIGILLO_DESCRIPTOR_THRESHOLD <= hit.score <= 1.0
     assert span_word in prompt[slice(*hit.span)]
 
 

@@ -6,11 +6,12 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from consent import services
-from consent.models import ConsentRequest
+from consent.models import ConsentReceipt, ConsentRequest
 from moderation.models import Decision, Flag
 from moderation.reasons import ReasonCode, Verdict
 from tests.consent.faces import gradient, on_canvas, photo_bytes, photo_image
@@ -51,7 +52,7 @@ def test_naming_a_protected_person_blocks_with_the_reasons_spelled_out(api_clien
     assert decision["kind"] == "check" and decision["state"] == "done"
     assert decision["requester"] == "cleo" and decision["use"] == "personal"
     assert decision["prompt"] == "Robin Williams telling jokes on a stage"
-    assert decision["receipts"] == [] and decision["flag"] is None
+    assert decision["flag"] is None
     named = reason(decision, ReasonCode.REGISTERED_NAME)
     assert named["likeness_id"] == str(registry.robin.pk)
     assert named["span"] == [0, 14] and named["verdict"] == "allow" and named["stage"] == "names"
@@ -116,18 +117,19 @@ def test_innocent_prompts_with_name_like_words_are_allowed(api_client, registry,
     assert decision["reasons"] == []
 
 
-def test_consent_that_covers_the_request_allows_and_cites_its_receipt(api_client, registry):
+def test_consent_that_covers_the_request_allows_and_the_check_writes_nothing_else(api_client, registry):
+    receipts, requests = ConsentReceipt.objects.count(), ConsentRequest.objects.count()
+
     decision = check(api_client, registry.creator, "Kit Harington riding a horse on a beach", use="parody")
 
     assert decision["verdict"] == Verdict.ALLOW
     assert codes(decision) == [ReasonCode.REGISTERED_NAME, ReasonCode.CONSENT_ALLOWS]
     allowed = reason(decision, ReasonCode.CONSENT_ALLOWS)
     assert allowed["likeness_id"] == str(registry.kit.pk) and allowed["consent_version"] == 2
-    assert [receipt["id"] for receipt in decision["receipts"]] == [allowed["receipt"]]
-    receipt = decision["receipts"][0]
-    assert (receipt["likeness"], receipt["consent_version"], receipt["use"], receipt["requester"]) == (
-        str(registry.kit.pk), 2, "parody", registry.creator.pk,
-    )  # fmt: skip
+    # A check is a dry run: no receipt (a release issues it), no request, no notification.
+    assert "receipt" not in allowed and "receipts" not in decision
+    assert ConsentReceipt.objects.count() == receipts and ConsentRequest.objects.count() == requests
+    assert mail.outbox == []
 
 
 def test_a_use_the_consent_does_not_grant_blocks(api_client, registry):
@@ -182,7 +184,7 @@ def test_revoked_expired_and_not_yet_valid_consent_block(api_client, registry):
     assert codes(revoked) == [ReasonCode.CONSENT_REVOKED] and revoked["verdict"] == Verdict.BLOCK
 
 
-def test_per_use_approval_sends_the_request_to_review_and_opens_a_request(api_client, registry):
+def test_per_use_approval_says_the_person_would_be_asked_and_asks_nobody(api_client, registry):
     services.consent_set(
         actor=registry.kit_owner, likeness=registry.kit, audience="everyone", uses=["personal"], per_use_approval=True
     )
@@ -191,11 +193,14 @@ def test_per_use_approval_sends_the_request_to_review_and_opens_a_request(api_cl
 
     assert decision["verdict"] == Verdict.REVIEW
     waiting = reason(decision, ReasonCode.APPROVAL_REQUIRED)
-    request = ConsentRequest.objects.get(pk=waiting["consent_request"])
-    assert request.status == "pending" and request.requester == registry.creator
-    flag = Flag.objects.get(pk=decision["flag"])
-    assert flag.kind == "gate_review" and flag.reason == ReasonCode.APPROVAL_REQUIRED
+    assert waiting["likeness_id"] == str(registry.kit.pk) and "consent_request" not in waiting
+    assert not ConsentRequest.objects.filter(likeness=registry.kit).exists()
+    assert mail.outbox == []
 
+    # Answered requests (a generation's) are what a later check reads.
+    request = services.consent_request_open(
+        likeness=registry.kit, requester=registry.creator, use="personal", prompt="a portrait by a lake"
+    )
     services.consent_request_decide(actor=registry.kit_owner, request=request, approve=False)
     denied = check(api_client, registry.creator, "a portrait by a lake", cameos=[registry.kit.pk])
     assert codes(denied) == [ReasonCode.APPROVAL_DENIED] and denied["verdict"] == Verdict.BLOCK
@@ -500,3 +505,28 @@ def test_escalation_keeps_the_flag_open_and_raises_it_in_the_queue(api_client, r
     assert response.status_code == 200 and response.json()["status"] == "escalated"
     queue = [item["id"] for item in api_client.get("/api/v1/moderation/flags/").json()]
     assert queue.index(high["flag"]) < queue.index(low["flag"])
+
+
+def test_a_check_no_worker_finished_closes_as_review_when_polled(api_client, registry, settings):
+    from moderation.gate import gate_open
+
+    pending = gate_open(requester=registry.creator, prompt="a portrait of Robin Williams")
+    api_client.force_authenticate(registry.creator)
+    assert api_client.get("/api/v1/decisions/%s/" % pending.pk).json()["state"] == "pending"
+
+    Decision.objects.filter(pk=pending.pk).update(
+        created_at=timezone.now() - timedelta(seconds=settings.SIGILLO_GATE_ASYNC_TIMEOUT + 1)
+    )
+    body = api_client.get("/api/v1/decisions/%s/" % pending.pk).json()
+
+    assert body["state"] == "failed" and body["verdict"] == Verdict.REVIEW
+    assert codes(body) == [ReasonCode.GATE_TIMEOUT] and body["flag"]
+
+
+def test_wait_must_be_a_boolean(api_client, registry):
+    api_client.force_authenticate(registry.creator)
+
+    response = api_client.post("/api/v1/checks/?wait=perhaps", {"prompt": "a lake"}, format="json")
+
+    assert response.status_code == 400 and response.json()["error"]["fields"]["wait"]
+    assert not Decision.objects.filter(requester=registry.creator).exists()
