@@ -1,4 +1,4 @@
-"""Benchmark of the face search index (``consent.search.FaceIndex``) at 10k, 100k and 1M faces.
+"""Benchmark of the face search index (``consent.faces.index.FaceIndex``) at 10k, 100k and 1M faces.
 
 The product's own class is fed synthetic 128-dimensional embeddings (the dlib engine's size)
 directly through ``FaceIndex.add_vectors``, without the database. For each size it measures the
@@ -224,7 +224,7 @@ def _build(data: DataSet, index) -> tuple[float, float]:
 
 def measure_hnsw(data: DataSet, options: argparse.Namespace, log) -> tuple[Row, list[SweepRow]]:
     """Build the HNSW index with the product's settings; time queries at its ``ef`` and at others."""
-    from consent.search import FaceIndex
+    from consent.faces.index import FaceIndex
 
     size = len(data.faces)
     index = FaceIndex("dlib", "bench", exact_max=0, threads=options.threads)  # the graph, even when small
@@ -274,7 +274,7 @@ def measure_hnsw(data: DataSet, options: argparse.Namespace, log) -> tuple[Row, 
 
 def measure_exact(data: DataSet, options: argparse.Namespace, log) -> Row:
     """Load the exact (NumPy) index, as the product uses below the cut-over, and time its queries."""
-    from consent.search import FaceIndex
+    from consent.faces.index import FaceIndex
 
     size = len(data.faces)
     index = FaceIndex("dlib", "bench", exact_max=size + 1)
@@ -457,7 +457,7 @@ def _section(
     lines = [
         "## Face search",
         "",
-        "`consent.search.FaceIndex`, the class every process searches enrolled faces with, fed "
+        "`consent.faces.index.FaceIndex`, the class every process searches enrolled faces with, fed "
         "directly with synthetic embeddings (`FaceIndex.add_vectors`, no database).",
         "",
         "- **Machine:** %s. Load average %.1f before the run, %.1f after (the machine may have been "

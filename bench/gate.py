@@ -67,14 +67,14 @@ def _descriptor_texts(rng: random.Random, count: int) -> list[str]:
 
 
 def _descriptor_index(size: int, rng: random.Random):
-    from consent import topics
+    from moderation import text_model
     from moderation.descriptors import DescriptorIndex
 
     base_texts = _descriptor_texts(rng, 256) + [
         "the actor who played the Genie in Aladdin",
         "the 44th president of the United States",
     ]
-    base = topics.embed_texts(base_texts)
+    base = text_model.embed_texts(base_texts)
     nprng = np.random.default_rng(7)
     picks = nprng.integers(0, len(base), size=size)
     matrix = base[picks] + nprng.normal(0, 0.05, size=(size, base.shape[1])).astype(np.float32)
@@ -84,7 +84,7 @@ def _descriptor_index(size: int, rng: random.Random):
     index._likeness_ids = [uuid.uuid4() for _ in range(size)]
     index._descriptors = [base_texts[i] for i in picks]
     index._matrix = matrix.astype(np.float32)
-    index._generic = topics.embed_texts(
+    index._generic = text_model.embed_texts(
         list(__import__("moderation.descriptors", fromlist=["GENERIC_PERSONS"]).GENERIC_PERSONS)
     )
     return index
@@ -94,9 +94,9 @@ def measure_prompts(size: int, options: argparse.Namespace, log) -> dict:
     from django.conf import settings
 
     from bench.prompt_names import TARGETS, synthetic_names
-    from consent.topics import clear_embedding_cache
     from moderation.names import NameIndex, find_names
     from moderation.policy import policy_check
+    from moderation.text_model import clear_embedding_cache
 
     rng = random.Random(size)
     names = synthetic_names(size - len(TARGETS), rng) + list(TARGETS)
@@ -130,7 +130,7 @@ def measure_prompts(size: int, options: argparse.Namespace, log) -> dict:
 
 def measure_images(log) -> dict:
     from consent.faces import get_engine
-    from consent.search import FaceIndex
+    from consent.faces.index import FaceIndex
     from tests.consent.faces import faces_manifest, photo_image
 
     engine = get_engine("dlib")

@@ -9,7 +9,7 @@ as a Python list (``np.linalg.norm(list - encoding, axis=1)``, which turns the l
 on every call).
 
 Sigillo's image check: the default engine's ``analyze`` (detection on a downscaled image, quarter
-turns, alignment, embedding) and the face index's exact search (``consent.search.FaceIndex``), at
+turns, alignment, embedding) and the face index's exact search (``consent.faces.index.FaceIndex``), at
 the same 10k enrolled faces. The enrolled faces are random vectors of each engine's dimension:
 the search costs the same whatever they hold. No database: both sides do only the face work.
 """
@@ -70,7 +70,7 @@ def _usual_loop(photos: list, repeats: int) -> tuple[list[float], int]:
 
 def _sigillo(photos: list, repeats: int) -> tuple[list[float], int, object]:
     from consent.faces import get_engine
-    from consent.search import FaceIndex
+    from consent.faces.index import FaceIndex
 
     engine = get_engine()
     engine.load()

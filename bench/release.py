@@ -48,6 +48,7 @@ def run(options: argparse.Namespace) -> str:
     from generation.backends.animatic import AnimaticRequest, animatic_render
     from generation.provenance.c2pa_manifest import c2pa_sign
     from generation.provenance.signing import signing_material
+    from generation.services import release
 
     repeats = max(1, options.release_repeats)
     chain, key = signing_material()
@@ -61,7 +62,7 @@ def run(options: argparse.Namespace) -> str:
         for attempt in range(repeats + 1):  # the first run warms up (fonts, encoders)
             generation = SimpleNamespace(pk=uuid.uuid4(), kind=kind)
             render, output = _timed(animatic_render, request)
-            mark, (marked, _) = _timed(services._watermark, generation, output.data)
+            mark, (marked, _) = _timed(release._watermark, generation, output.data)
             sign, signed = _timed(
                 c2pa_sign,
                 data=marked,
@@ -74,7 +75,7 @@ def run(options: argparse.Namespace) -> str:
                 cert_chain_pem=chain,
                 private_key_pem=key,
             )
-            phash, _ = _timed(services._phash, signed, generation)
+            phash, _ = _timed(release._phash, signed, generation)
             if attempt:
                 for name, value in (("render", render), ("watermark", mark), ("sign", sign), ("phash", phash)):
                     timings[name].append(value)

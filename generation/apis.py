@@ -15,12 +15,11 @@ from consent.models import Use
 from generation.models import Generation
 from generation.services import (
     BACKENDS,
-    MAX_CAMEOS,
     generation_expire_waiting,
     generation_output_download,
     generation_request,
 )
-from moderation.gate import MediaInput
+from moderation.gate import MAX_CAMEOS, MediaInput
 from moderation.gate_serializers import CheckInputSerializer, DecisionOutputSerializer
 
 

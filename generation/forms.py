@@ -9,8 +9,8 @@ from django.core.exceptions import ValidationError
 from consent.forms import add_service_errors
 from consent.models import Use
 from generation.models import Generation
-from generation.services import MAX_CAMEOS, generation_request
-from moderation.gate import MediaInput
+from generation.services import generation_request
+from moderation.gate import MAX_CAMEOS, MediaInput
 
 
 class GenerationForm(forms.Form):

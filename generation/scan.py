@@ -178,9 +178,9 @@ def output_scan(
     Any failure (a model that cannot load, a database error) raises: the caller must fail closed.
     """
     from consent.faces import get_engine
+    from consent.faces.index import registry_size
     from consent.faces.tracks import assign_tracks, stranger_distance, track_hits
     from consent.matching import image_match
-    from consent.search import registry_size
 
     engine = engine or get_engine()
     threshold = nsfw_threshold()

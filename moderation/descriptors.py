@@ -12,7 +12,7 @@ that is not erased, and of erased ones kept as "do not generate". Before a searc
 registry cheaply (the count and the latest ``updated_at`` of ``Likeness``, at most every
 ``SIGILLO_DESCRIPTOR_INDEX_SYNC_INTERVAL`` seconds) and rebuilds when that changed; a
 descriptor's embedding is computed once per process. The sentence model is the one of
-``consent.topics``; if it cannot run, the search raises ``TopicCheckUnavailable``, never answers
+``consent.topics``; if it cannot run, the search raises ``TextModelUnavailable``, never answers
 "no hits". Importing this module imports no model library.
 """
 
@@ -32,8 +32,9 @@ from django.db.models import Count, Max, Q
 
 from consent import topics
 from consent.models import Likeness, LikenessStatus
-from consent.topics import TopicCheckUnavailable, model_info
+from moderation import text_model
 from moderation.text import plain_reading
+from moderation.text_model import TextModelUnavailable, model_info
 
 if TYPE_CHECKING:
     from moderation.names import NameHit
@@ -43,7 +44,7 @@ __all__ = [
     "DescriptorIndex",
     "GENERIC_MARGIN",
     "GENERIC_PERSONS",
-    "TopicCheckUnavailable",
+    "TextModelUnavailable",
     "find_descriptors",
     "get_index",
     "model_info",
@@ -155,7 +156,7 @@ class DescriptorIndex:
     def sync(self) -> None:
         """Rebuild the index if the registry changed since the last build (checked cheaply)."""
         with self._lock:
-            model_key = str(topics._model_dir())
+            model_key = str(text_model.model_folder())
             now = time.monotonic()
             if self._state is not None and model_key == self._model_key and now - self._checked_at < self.sync_interval:
                 return
@@ -166,7 +167,7 @@ class DescriptorIndex:
                 return
             if model_key != self._model_key:
                 self._embedded.clear()
-                self._generic = topics.embed_texts(list(GENERIC_PERSONS))
+                self._generic = text_model.embed_texts(list(GENERIC_PERSONS))
             self._build()
             self._state = state
             self._model_key = model_key
@@ -186,7 +187,7 @@ class DescriptorIndex:
                     descriptors.append(text)
         missing = sorted({text for text in descriptors if text not in self._embedded})
         if missing:
-            for text, vector in zip(missing, topics.embed_texts(missing), strict=True):
+            for text, vector in zip(missing, text_model.embed_texts(missing), strict=True):
                 self._embedded[text] = np.asarray(vector, dtype=np.float32)
         if descriptors:
             matrix = np.stack([self._embedded[text] for text in descriptors])
@@ -201,9 +202,9 @@ class DescriptorIndex:
         """Return the likenesses with a descriptor at least ``threshold`` close to a part of ``prompt``.
 
         One hit per likeness (its closest descriptor), closest first. Raise
-        ``TopicCheckUnavailable`` if the sentence model cannot run.
+        ``TextModelUnavailable`` if the sentence model cannot run.
         """
-        topics.embed_texts([])  # load the model, or fail closed, whatever the registry holds
+        text_model.embed_texts([])  # load the model, or fail closed, whatever the registry holds
         self.sync()
         with self._lock:
             likeness_ids, descriptors, matrix, generic = (
@@ -218,7 +219,7 @@ class DescriptorIndex:
         ]
         if not descriptors or not windows:
             return []
-        window_embeddings = topics.embed_texts([text for _, _, text in windows])
+        window_embeddings = text_model.embed_texts([text for _, _, text in windows])
         similarities = window_embeddings @ matrix.T  # windows x descriptors
         # A part that reads as a generic description of a person matches no one in particular.
         generic_scores = (window_embeddings @ generic.T).max(axis=1)
@@ -295,7 +296,7 @@ def find_descriptors(
     ``threshold`` defaults to the setting ``SIGILLO_DESCRIPTOR_THRESHOLD``. Record
     ``model_info()`` with the decision. ``names`` are the prompt's registered-name hits
     (``moderation.names.find_names``), if the caller has them: a part of the prompt that names
-    someone describes nobody else. Raise ``TopicCheckUnavailable`` if the model cannot run.
+    someone describes nobody else. Raise ``TextModelUnavailable`` if the model cannot run.
     """
     if threshold is None:
         threshold = settings.SIGILLO_DESCRIPTOR_THRESHOLD

@@ -22,11 +22,14 @@ from django.utils import timezone
 
 from accounts.models import User
 from consent.errors import ConsentReason
-from moderation.decisions import decision_fail, decision_record, decision_subjects_set
+from moderation.decisions import decision_fail, decision_open, decision_record
 from moderation.models import Decision
 from moderation.reasons import VERDICTS, ReasonCode, Verdict
 
 logger = logging.getLogger(__name__)
+
+#: The most people one request may name as cameos (checks, generations, the studio's picker).
+MAX_CAMEOS = 10
 
 
 @dataclass(frozen=True)
@@ -129,13 +132,25 @@ def _prompt_stage(state: GateState) -> None:
                 span=list(hit.span),
             )
             state.found.setdefault(str(hit.likeness_id), {"by": "descriptor", "span": list(hit.span)})
+    state.engines["text_model"] = text_model_info()
+
+
+def text_model_info() -> dict[str, Any]:
+    """The sentence model the prompt stages used, as a Decision records it (no server path)."""
+    from moderation import text_model
+
+    try:
+        info = text_model.model_info()
+    except text_model.TextModelUnavailable:
+        return {"name": text_model.MODEL_NAME, "unavailable": True}
+    return {key: info[key] for key in ("name", "package", "version", "sha256")}
 
 
 def _media_stage(state: GateState, media: list[MediaInput]) -> None:
     from consent.faces import get_engine
+    from consent.faces.index import registry_size
     from consent.faces.tracks import assign_tracks, stranger_distance
     from consent.matching import face_match
-    from consent.search import registry_size
     from moderation.media import MediaUndecodable, decode_media
 
     if not media:
@@ -428,16 +443,7 @@ def gate_open(
     if unknown:
         raise ValidationError({"prompt": ["Nobody is registered as %s." % ", ".join("@" + h for h in unknown)]})
     cameos = list(dict.fromkeys([*(str(cameo) for cameo in cameos or []), *(str(like.pk) for like in mentioned)]))
-    decision = Decision.objects.create(
-        kind=kind,
-        verdict=Verdict.REVIEW.value,
-        requester=requester,
-        prompt=prompt,
-        use=use,
-        cameos=cameos,
-    )
-    decision_subjects_set(decision=decision)
-    return decision
+    return decision_open(kind=kind, requester=requester, prompt=prompt, use=use, cameos=cameos)
 
 
 def gate_run_closed(*, decision: Decision, media: list[MediaInput]) -> Decision:

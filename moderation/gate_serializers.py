@@ -4,7 +4,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from consent.models import Use
-from generation.services import MAX_CAMEOS
+from moderation.gate import MAX_CAMEOS
 from moderation.models import Decision
 
 

@@ -25,7 +25,7 @@ blocked in the default file).
 Every hit carries the policy's version and the sha256 of its file; ``policy_info`` gives them
 for a prompt without hits. Hits of ``allow`` categories are returned too (callers ignore them;
 combinations use them). The sentence model is the one of ``consent.topics``, loaded once per
-process; if it cannot run the check raises ``TopicCheckUnavailable`` (``PolicyCheckUnavailable``)
+process; if it cannot run the check raises ``TextModelUnavailable`` (``PolicyCheckUnavailable``)
 and callers must treat the prompt as not passed. Importing this module imports no model library.
 """
 
@@ -43,8 +43,9 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 
 from consent import topics
-from consent.topics import TopicCheckUnavailable
+from moderation import text_model
 from moderation.text import NormalisedText, plain_reading
+from moderation.text_model import TextModelUnavailable
 
 if TYPE_CHECKING:
     import numpy as np
@@ -60,7 +61,7 @@ METHOD_COMBINATION = "combination"
 _CODE_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 #: The check cannot run (the sentence model is missing or broken): not passed, never "no hits".
-PolicyCheckUnavailable = TopicCheckUnavailable
+PolicyCheckUnavailable = TextModelUnavailable
 
 
 class PolicyAction(StrEnum):
@@ -364,7 +365,7 @@ def clear_policy_cache() -> None:
 
 def _category_embeddings(policy: Policy) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Return each category's example and counter-example embeddings, computed once per policy and model."""
-    key = (policy.sha256, str(topics._model_dir()))
+    key = (policy.sha256, str(text_model.model_folder()))
     cached = _example_embeddings.get(key)
     if cached is not None:
         return cached
@@ -372,7 +373,7 @@ def _category_embeddings(policy: Policy) -> dict[str, tuple[np.ndarray, np.ndarr
     for category in policy.categories:
         texts.extend(category.examples)
         texts.extend(category.counter_examples)
-    embeddings = topics.embed_texts(texts)
+    embeddings = text_model.embed_texts(texts)
     result: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     offset = 0
     for category in policy.categories:
@@ -483,7 +484,7 @@ def policy_check(prompt: str, *, policy: Policy | None = None) -> list[PolicyHit
 
     One hit per category (a keyword hit before a semantic one), then one per combination whose
     categories were all hit. ``allow`` categories are included. Raise ``PolicyConfigError`` if
-    the policy file is invalid and ``TopicCheckUnavailable`` if the sentence model cannot run.
+    the policy file is invalid and ``TextModelUnavailable`` if the sentence model cannot run.
     """
     import numpy
 
@@ -493,7 +494,7 @@ def policy_check(prompt: str, *, policy: Policy | None = None) -> list[PolicyHit
     reading = plain_reading(prompt, prefer=policy.words)
     reading_windows = topics.prompt_windows(reading.text)
     windows = [(*reading.original_span(start, end), text) for start, end, text in reading_windows]
-    window_embeddings = topics.embed_texts([text for _, _, text in windows]) if windows else None
+    window_embeddings = text_model.embed_texts([text for _, _, text in windows]) if windows else None
 
     hits: dict[str, PolicyHit] = {}
     for category in policy.categories:

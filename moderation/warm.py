@@ -15,9 +15,9 @@ logger = logging.getLogger(__name__)
 
 
 def _sentence_model() -> None:
-    from consent import topics
+    from moderation import text_model
 
-    topics.embed_texts(["a warm-up sentence for the model"])
+    text_model.embed_texts(["a warm-up sentence for the model"])
 
 
 def _policy() -> None:
@@ -46,7 +46,7 @@ def _descriptors() -> None:
 
 def _faces() -> None:
     from consent.faces import get_engine
-    from consent.search import get_index
+    from consent.faces.index import get_index
 
     engine = get_engine()
     engine.warm()

@@ -60,7 +60,7 @@ def _fresh_cache() -> None:
 @pytest.fixture(autouse=True)
 def _fresh_face_indexes() -> Iterator[None]:
     """Every test builds its search indexes from its own database state (rolled back after)."""
-    from consent.search import reset_indexes
+    from consent.faces.index import reset_indexes
     from moderation.descriptors import reset_index as reset_descriptor_index
     from moderation.names import reset_name_index
 

@@ -13,9 +13,9 @@ from config.api import ApiErrorCode
 from consent.errors import ConsentReason
 from consent.evaluation import consent_evaluate
 from consent.faces import get_engine
+from consent.faces.index import face_search
 from consent.matching import image_match
 from consent.models import Face, FaceIndexChange, Likeness, LikenessPhoto
-from consent.search import face_search
 from moderation.audit import audit_verify
 from moderation.models import AuditEvent, Flag
 from tests.consent.conftest import upload

@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
-from consent import topics
-from consent.topics import TopicCheckUnavailable, TopicHit, model_info, normalise_topic, topic_hits
+from consent.topics import TopicHit, normalise_topic, topic_hits
+from moderation import text_model
+from moderation.text_model import TextModelUnavailable, model_info
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -245,17 +246,17 @@ def test_a_broken_model_folder_fails_closed(settings: Any, tmp_path: Path) -> No
     (broken / "model.safetensors").write_bytes(b"not a safetensors file")
     settings.SIGILLO_SENTENCE_MODEL_DIR = str(broken)
 
-    with pytest.raises(TopicCheckUnavailable):
+    with pytest.raises(TextModelUnavailable):
         topic_hits(prompt="Nadia raising a pint of beer", topics=["drinking alcohol"])
 
 
 def test_a_missing_model_fails_closed_and_recovers(settings: Any, tmp_path: Path) -> None:
-    topics.clear_model_cache()
+    text_model.clear_model_cache()
     settings.SIGILLO_SENTENCE_MODEL_DIR = str(tmp_path / "missing")
 
-    with pytest.raises(TopicCheckUnavailable):
+    with pytest.raises(TextModelUnavailable):
         topic_hits(prompt="Nadia raising a pint of beer", topics=["drinking alcohol"])
-    with pytest.raises(TopicCheckUnavailable):
+    with pytest.raises(TextModelUnavailable):
         model_info()
 
     settings.SIGILLO_SENTENCE_MODEL_DIR = ""

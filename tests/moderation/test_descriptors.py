@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 
 from accounts.roles import Role
-from consent import services, topics
+from consent import services
 from consent.models import Likeness, LikenessStatus
-from consent.topics import TopicCheckUnavailable
-from moderation import descriptors
+from moderation import descriptors, text_model
 from moderation.descriptors import DescriptorHit, find_descriptors, get_index, model_info
+from moderation.text_model import TextModelUnavailable
 
 pytestmark = pytest.mark.django_db
 
@@ -244,15 +244,15 @@ def test_an_empty_registry_or_prompt_has_no_hits(registry: SimpleNamespace) -> N
 
 
 def test_a_missing_model_fails_closed(registry: SimpleNamespace, settings: Any, tmp_path: Any) -> None:
-    topics.clear_model_cache()
+    text_model.clear_model_cache()
     settings.SIGILLO_SENTENCE_MODEL_DIR = str(tmp_path / "missing")
 
-    with pytest.raises(TopicCheckUnavailable):
+    with pytest.raises(TextModelUnavailable):
         find_descriptors("the guy who was Jon Snow")
-    with pytest.raises(TopicCheckUnavailable):
+    with pytest.raises(TextModelUnavailable):
         find_descriptors("")
     Likeness.objects.all().delete()
-    with pytest.raises(TopicCheckUnavailable):
+    with pytest.raises(TextModelUnavailable):
         find_descriptors("a portrait")  # nothing to match, and still not "no hits" without a model
 
     settings.SIGILLO_SENTENCE_MODEL_DIR = ""
@@ -260,5 +260,5 @@ def test_a_missing_model_fails_closed(registry: SimpleNamespace, settings: Any, 
 
 
 def test_model_info_is_the_sentence_model_of_the_topic_check() -> None:
-    assert model_info() == topics.model_info()
+    assert model_info() == text_model.model_info()
     assert model_info()["name"] == "sentence-transformers/all-MiniLM-L6-v2"

@@ -61,6 +61,9 @@ def test_naming_a_protected_person_blocks_with_the_reasons_spelled_out(api_clien
     assert protected["verdict"] == "block" and protected["stage"] == "consent" and protected["found_by"] == "name"
     assert "Robin Williams" in protected["detail"]
     assert decision["engines"]["policy"]["version"]
+    text_model = decision["engines"]["text_model"]
+    assert text_model["name"] == "sentence-transformers/all-MiniLM-L6-v2" and len(text_model["sha256"]) == 64
+    assert "path" not in text_model
     assert set(decision["engines"]["timings_ms"]) >= {"policy", "names", "descriptors"}
     stored = Decision.objects.get(pk=decision["id"])
     assert stored.verdict == "block" and stored.requester == registry.creator
@@ -338,8 +341,8 @@ def test_a_face_engine_that_cannot_run_fails_closed(api_client, registry, settin
 
 
 def test_a_model_that_cannot_load_fails_closed(api_client, registry, settings):
-    from consent.topics import clear_model_cache
     from moderation.policy import clear_policy_cache
+    from moderation.text_model import clear_model_cache
 
     settings.SIGILLO_SENTENCE_MODEL_DIR = "/nonexistent/model"
     clear_model_cache()

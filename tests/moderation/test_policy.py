@@ -12,9 +12,7 @@ from typing import Any
 
 import pytest
 
-from consent import topics
-from consent.topics import TopicCheckUnavailable
-from moderation import policy
+from moderation import policy, text_model
 from moderation.policy import (
     DEFAULT_POLICY_FILE,
     PolicyAction,
@@ -24,6 +22,7 @@ from moderation.policy import (
     policy_check,
     policy_info,
 )
+from moderation.text_model import TextModelUnavailable
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -402,11 +401,11 @@ def test_the_default_policy_is_valid_and_versioned() -> None:
 
 
 def test_a_missing_model_fails_closed(settings: Any, tmp_path: Path) -> None:
-    topics.clear_model_cache()
+    text_model.clear_model_cache()
     policy.clear_policy_cache()
     settings.SIGILLO_SENTENCE_MODEL_DIR = str(tmp_path / "missing")
 
-    with pytest.raises(TopicCheckUnavailable):
+    with pytest.raises(TextModelUnavailable):
         policy_check("a child playing football in the park")
     with pytest.raises(policy.PolicyCheckUnavailable):
         policy_check("")
@@ -423,7 +422,7 @@ def test_a_broken_model_fails_closed(settings: Any, tmp_path: Path) -> None:
     (broken / "model.safetensors").write_bytes(b"not a safetensors file")
     settings.SIGILLO_SENTENCE_MODEL_DIR = str(broken)
 
-    with pytest.raises(TopicCheckUnavailable):
+    with pytest.raises(TextModelUnavailable):
         policy_check("Ana baking bread in a sunny kitchen")
 
 

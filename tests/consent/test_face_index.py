@@ -13,8 +13,8 @@ import pytest
 from django.db import connection
 
 from consent.crypto import encrypt_embedding
+from consent.faces.index import FaceHit, FaceIndex, face_search, get_index, index_stats, reset_indexes
 from consent.models import Face, FaceIndexChange, Likeness, LikenessStatus
-from consent.search import FaceHit, FaceIndex, face_search, get_index, index_stats, reset_indexes
 
 ROOT = Path(__file__).resolve().parents[2]
 ENGINE = "test-engine"
