@@ -15,7 +15,7 @@ from accounts.access import HasRole
 from accounts.roles import Role
 from consent import crypto, selectors, services
 from consent.access import access_likeness_by_id, can_see_photos
-from consent.enrollment import PhotoInput
+from consent.enrollment import PhotoInput, photo_inputs
 from consent.jobs import likeness_add_photos_job, likeness_enroll_job, photos_preview_job
 from consent.serializers import (
     ConsentInputSerializer,
@@ -29,17 +29,6 @@ from consent.serializers import (
     PhotosInputSerializer,
     ProtectedCreateInputSerializer,
 )
-
-
-def photo_inputs(files: list, face_index: list[int]) -> list[PhotoInput]:
-    """Read uploaded files into PhotoInputs (index -1 or missing = let the engine decide)."""
-    inputs = []
-    for position, upload in enumerate(files):
-        chosen = face_index[position] if face_index and face_index[position] >= 0 else None
-        inputs.append(
-            PhotoInput(name=upload.name or "photo %d" % (position + 1), data=upload.read(), face_index=chosen)
-        )
-    return inputs
 
 
 class LikenessListCreateApi(APIView):

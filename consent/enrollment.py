@@ -79,6 +79,20 @@ class AnalyzedPhoto:
         return out.getvalue()
 
 
+def photo_inputs(files: list, face_index: list[int]) -> list[PhotoInput]:
+    """Read uploaded files (API or web form) into PhotoInputs. ``face_index`` says which face on each
+    photo is the person (-1: the engine decides); it counts only when there is one per photo."""
+    choices = face_index if len(face_index) == len(files) else [-1] * len(files)
+    return [
+        PhotoInput(
+            name=upload.name or "photo %d" % (position + 1),
+            data=upload.read(),
+            face_index=choice if choice is not None and choice >= 0 else None,
+        )
+        for position, (upload, choice) in enumerate(zip(files, choices, strict=True))
+    ]
+
+
 def face_summary(face: DetectedFace, engine: FaceEngine) -> dict:
     return {
         "box": face.box.as_dict(),

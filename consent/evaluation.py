@@ -26,6 +26,7 @@ from consent.models import (
     Subject,
     Use,
 )
+from consent.selectors import consent_current
 
 
 @dataclass(frozen=True)
@@ -121,11 +122,7 @@ def consent_evaluate(
     """Evaluate the consent in force at ``at`` (now by default) for one requested use; write nothing."""
     at = at or timezone.now()
     use = Use(use)
-    version = (
-        likeness.consent_versions.filter(created_at__lte=at).order_by("-number").first()
-        if at < timezone.now()
-        else likeness.consent_versions.order_by("-number").first()
-    )
+    version = consent_current(likeness, at=at if at < timezone.now() else None)
     reasons = _status_reasons(likeness)
     if not reasons:
         reasons = _policy_reasons(

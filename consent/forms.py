@@ -16,7 +16,7 @@ from accounts import selectors as account_selectors
 from accounts.models import User
 from accounts.roles import Role
 from consent import services
-from consent.enrollment import EnrollmentRejected, PhotoError, PhotoInput
+from consent.enrollment import EnrollmentRejected, PhotoError, PhotoInput, photo_inputs
 from consent.jobs import likeness_enroll_job
 from consent.models import Audience, ConsentVersion, Likeness, Subject, Use
 from consent.summary import consent_summary
@@ -117,19 +117,6 @@ class UtcDateTimeField(forms.DateTimeField):
             return super().prepare_value(value)
 
 
-def _photo_inputs(files: list, face_index: list[int]) -> list[PhotoInput]:
-    """Read uploads into PhotoInputs; face choices count only when there is one per photo."""
-    choices = face_index if len(face_index) == len(files) else [-1] * len(files)
-    return [
-        PhotoInput(
-            name=upload.name or "photo %d" % (position + 1),
-            data=upload.read(),
-            face_index=choice if choice >= 0 else None,
-        )
-        for position, (upload, choice) in enumerate(zip(files, choices, strict=True))
-    ]
-
-
 class LikenessEnrollForm(forms.Form):
     """Register a likeness: names, who it is (oneself or a person who has died) and photos."""
 
@@ -192,7 +179,7 @@ class LikenessEnrollForm(forms.Form):
                 subject=data["subject"],
                 date_of_death=data.get("date_of_death"),
                 estate_document=PhotoInput(name=document.name, data=document.read()) if document else None,
-                photos=_photo_inputs(data["photos"], data["face_index"]),
+                photos=photo_inputs(data["photos"], data["face_index"]),
             )
             return likeness
         except EnrollmentRejected as rejected:

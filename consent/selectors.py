@@ -1,5 +1,6 @@
 """Reads of the registry."""
 
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
@@ -32,6 +33,12 @@ def likeness_list_all(user: Any) -> QuerySet[Likeness]:
         .prefetch_related(NEWEST_CONSENT_FIRST)
         .order_by("-created_at")
     )
+
+
+def consent_current(likeness: Likeness, *, at: datetime | None = None) -> ConsentVersion | None:
+    """The consent version in force: the newest one, or the newest written by ``at``."""
+    versions = likeness.consent_versions.order_by("-number")
+    return (versions.filter(created_at__lte=at) if at is not None else versions).first()
 
 
 def consent_history(likeness: Likeness) -> QuerySet[ConsentVersion]:

@@ -4,6 +4,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from consent.models import Audience, ConsentVersion, Likeness, Subject, Use
+from consent.selectors import consent_current
 
 NAME_LIST = serializers.ListField(
     child=serializers.CharField(max_length=200, allow_blank=False), required=False, max_length=50
@@ -155,7 +156,7 @@ class LikenessOutputSerializer(serializers.ModelSerializer):
         ]
 
     def get_consent(self, likeness: Likeness) -> dict | None:
-        version = likeness.consent_versions.order_by("-number").first()
+        version = consent_current(likeness)
         return ConsentVersionOutputSerializer(version).data if version else None
 
 

@@ -167,7 +167,7 @@ def likeness_erase(request: HttpRequest, likeness_id: str) -> HttpResponse:
 def likeness_consent(request: HttpRequest, likeness_id: str) -> HttpResponse:
     likeness = access_likeness_by_id(request.user, likeness_id)
     _refuse_unless(can_act_for(request.user, likeness))
-    current = services.consent_current(likeness)
+    current = selectors.consent_current(likeness)
     form = ConsentForm(request.POST or None, likeness=likeness, current=current)
     preview = form.preview() if "preview" in request.POST and form.is_valid() else None
     if request.method == "POST" and not preview and form.is_valid() and (version := form.save(actor=request.user)):

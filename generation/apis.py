@@ -1,7 +1,6 @@
 """POST /api/v1/generations/, GET /api/v1/generations/{id}/ and the released output."""
 
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -12,6 +11,7 @@ from rest_framework.views import APIView
 from accounts.access import HasRole
 from accounts.roles import Role
 from consent.models import Use
+from generation.access import access_generation_by_id
 from generation.models import Generation
 from generation.services import (
     BACKENDS,
@@ -98,18 +98,11 @@ class GenerationCreateApi(APIView):
         return Response(GenerationOutputSerializer(generation).data, status=status.HTTP_202_ACCEPTED)
 
 
-def _own_generation(request: Request, generation_id: str) -> Generation:
-    generation = get_object_or_404(Generation, pk=generation_id)
-    if generation.requester_id != request.user.pk:
-        raise exceptions.NotFound()
-    return generation
-
-
 class GenerationDetailApi(APIView):
     @extend_schema(responses={200: GenerationOutputSerializer})
     def get(self, request: Request, generation_id: str) -> Response:
         generation_expire_waiting()
-        return Response(GenerationOutputSerializer(_own_generation(request, generation_id)).data)
+        return Response(GenerationOutputSerializer(access_generation_by_id(request.user, generation_id)).data)
 
 
 class GenerationOutputApi(APIView):
@@ -117,7 +110,7 @@ class GenerationOutputApi(APIView):
 
     @extend_schema(responses={(200, "application/octet-stream"): bytes})
     def get(self, request: Request, generation_id: str) -> HttpResponse:
-        generation = _own_generation(request, generation_id)
+        generation = access_generation_by_id(request.user, generation_id)
         if generation.status != Generation.Status.RELEASED:
             raise exceptions.NotFound("This generation has no released output.")
         response = HttpResponse(

@@ -130,10 +130,11 @@ def _iso(moment: datetime | None) -> str | None:
 def _receipts(generation: Generation) -> list[dict[str, Any]]:
     """Each receipt, and whether the likeness's consent has since been withdrawn for that use."""
     from consent.models import LikenessStatus
+    from consent.selectors import consent_current
 
     rows = []
     for receipt in generation.receipts.select_related("consent_version", "likeness"):
-        newest = receipt.likeness.consent_versions.order_by("-number").first()
+        newest = consent_current(receipt.likeness)
         revoked_since = (
             newest is None
             or newest.revoked

@@ -1,11 +1,12 @@
 """Web pages of generation: the creator studio."""
 
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from accounts.access import role_required
 from accounts.roles import Role
+from generation.access import access_generation_by_id
 from generation.forms import GenerationForm
 from generation.models import Generation
 from generation.selectors import cameos_for, generations_for, released_generations_for
@@ -37,11 +38,7 @@ def studio(request: HttpRequest) -> HttpResponse:
 
 @role_required(Role.CREATOR)
 def generation_detail(request: HttpRequest, generation_id: str) -> HttpResponse:
-    generation = get_object_or_404(
-        Generation.objects.select_related("pre_decision", "output_decision"), pk=generation_id
-    )
-    if generation.requester_id != request.user.pk:
-        raise Http404
+    generation = access_generation_by_id(request.user, generation_id)
     reasons = []
     for decision in (generation.pre_decision, generation.output_decision):
         if decision is not None:

@@ -7,7 +7,6 @@ generate.
 """
 
 from consent.services.consents import (
-    consent_current,
     consent_request_decide,
     consent_request_open,
     consent_revoke,
@@ -56,7 +55,6 @@ __all__ = [
     "NAME_MIN_LETTERS",
     "ReembedReport",
     "SUSPENSION_NOTE_MAX_LENGTH",
-    "consent_current",
     "consent_request_decide",
     "consent_request_open",
     "consent_revoke",

@@ -16,13 +16,10 @@ from consent.models import (
     LikenessStatus,
     Use,
 )
+from consent.selectors import consent_current
 from consent.services.likenesses import _clean_names
 from consent.signals import consent_answered
 from moderation.audit import audit_record
-
-
-def consent_current(likeness: Likeness) -> ConsentVersion | None:
-    return likeness.consent_versions.order_by("-number").first()
 
 
 @transaction.atomic

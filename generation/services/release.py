@@ -109,7 +109,8 @@ def _output_evidence(frames: list[Any], reasons: list[dict]) -> dict[tuple[None,
 def _allowed_in_output(generation: Generation) -> tuple[set[str], set[str]]:
     """Return who may appear in the output (the cameos, and the requester's own likenesses) and,
     of them, whose consent allows adult use."""
-    from consent.models import ConsentVersion, Likeness, LikenessStatus, Use
+    from consent.models import Likeness, LikenessStatus, Use
+    from consent.selectors import consent_current
 
     # A suspended likeness grants nothing, not even to its owner.
     own = Likeness.objects.filter(
@@ -117,10 +118,10 @@ def _allowed_in_output(generation: Generation) -> tuple[set[str], set[str]]:
     ).values_list("pk", flat=True)
     allowed = {str(likeness_id) for likeness_id in [*generation.cameos, *own]}
     adult = set()
-    for likeness_id in allowed:
-        version = ConsentVersion.objects.filter(likeness_id=likeness_id).order_by("-number").first()
+    for likeness in Likeness.objects.filter(pk__in=allowed):
+        version = consent_current(likeness)
         if version and Use.ADULT.value in version.uses:
-            adult.add(likeness_id)
+            adult.add(str(likeness.pk))
     return allowed, adult
 
 

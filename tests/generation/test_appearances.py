@@ -5,6 +5,7 @@ import pytest
 from consent import services as consent_services
 from generation import services
 from moderation.gate import gate_check
+from moderation.reasons import ReasonCode
 from tests.moderation.conftest import registry  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.django_db
@@ -34,7 +35,10 @@ def test_appearances_list_cameos_withheld_jobs_and_blocked_attempts(api_client, 
     assert [(row["decision"], row["requester"], row["verdict"]) for row in checks] == [
         (str(blocked_check.pk), "friend", "block")
     ]
-    assert {reason["code"] for reason in checks[0]["reasons"]} == {"registered_name", "use_not_allowed"}
+    assert {reason["code"] for reason in checks[0]["reasons"]} == {
+        ReasonCode.REGISTERED_NAME,
+        ReasonCode.USE_NOT_ALLOWED,
+    }
     api_client.force_authenticate(registry.rose_owner)
     assert api_client.get("/api/v1/likenesses/%s/appearances/" % registry.kit.pk).status_code == 404
 

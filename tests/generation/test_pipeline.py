@@ -13,6 +13,7 @@ from generation.models import Generation
 from generation.provenance.c2pa_manifest import c2pa_read
 from generation.provenance.watermark import watermark_read
 from moderation.gate import MediaInput
+from moderation.reasons import ReasonCode
 from tests.consent.faces import photo_bytes, photo_image
 from tests.moderation.conftest import registry  # noqa: F401 - the fixture
 
@@ -90,7 +91,7 @@ def test_a_request_outside_the_audience_is_blocked_before_any_worker(api_client,
 
     assert body["status"] == Status.BLOCKED
     assert [reason["code"] for reason in body["decisions"]["pre_generation"]["reasons"]] == [
-        "requester_not_in_audience"
+        ReasonCode.REQUESTER_NOT_IN_AUDIENCE
     ]
     generation = Generation.objects.get(pk=body["id"])
     assert generation.started_at is None and generation.output_path == ""
@@ -142,7 +143,7 @@ def test_an_output_showing_a_registered_person_who_is_not_a_cameo_is_blocked(reg
 
     generation.refresh_from_db()
     assert generation.status == Status.BLOCKED
-    blocked = [reason for reason in generation.output_decision.reasons if reason["code"] == "registered_face"]
+    blocked = [reason for reason in generation.output_decision.reasons if reason["code"] == ReasonCode.REGISTERED_FACE]
     assert blocked and blocked[0]["likeness_id"] == str(registry.obama.pk)
     assert blocked[0]["frame"] is not None and set(blocked[0]["box"]) == {"x", "y", "width", "height"}
 

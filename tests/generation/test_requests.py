@@ -104,7 +104,7 @@ def test_a_mention_of_someone_whose_consent_does_not_cover_the_creator_is_blocke
     body = post(api_client, {"prompt": "@rose_leslie reads a book", "kind": "image"}).json()
 
     assert body["status"] == Status.BLOCKED
-    assert "requester_not_in_audience" in [r["code"] for r in body["decisions"]["pre_generation"]["reasons"]]
+    assert ReasonCode.REQUESTER_NOT_IN_AUDIENCE in [r["code"] for r in body["decisions"]["pre_generation"]["reasons"]]
 
 
 def test_an_unknown_mention_is_refused_and_nothing_is_stored(api_client, registry):  # noqa: F811
@@ -176,7 +176,7 @@ def test_a_reference_showing_a_registered_person_who_is_not_a_cameo_is_blocked_a
 
     assert body["status"] == Status.BLOCKED and not body["has_reference"]
     reasons = body["decisions"]["pre_generation"]["reasons"]
-    assert {"registered_face", "protected_entry"} <= {reason["code"] for reason in reasons}
+    assert {ReasonCode.REGISTERED_FACE, ReasonCode.PROTECTED_ENTRY} <= {reason["code"] for reason in reasons}
     assert stored_files("references") == []
 
 

@@ -19,6 +19,7 @@ from PIL import Image
 from generation import scan
 from generation.scan import NsfwResult, nsfw_detect, output_scan
 from moderation.media import Frame, MediaUndecodable, sample_video_frames
+from moderation.reasons import ReasonCode
 from tests.consent.faces import gradient, photo_image
 from tests.moderation.conftest import registry  # noqa: F401  (the fixture)
 
@@ -71,7 +72,7 @@ def test_registered_face_without_consent_blocks(registry: SimpleNamespace) -> No
     result = output_scan(
         frames=still(photo_image("obama/obama2.jpg")), cameo_likeness_ids=set(), adult_allowed_ids=set()
     )
-    blocks = [reason for reason in result.reasons if reason["code"] == "registered_face"]
+    blocks = [reason for reason in result.reasons if reason["code"] == ReasonCode.REGISTERED_FACE]
     assert len(blocks) == 1
     reason = blocks[0]
     assert reason["verdict"] == "block" and reason["stage"] == "output"
@@ -143,7 +144,7 @@ def test_face_on_screen_for_half_a_second_is_caught(registry: SimpleNamespace) -
     frames = sample_video_frames(data)
     result = output_scan(frames=frames, cameo_likeness_ids=set(), adult_allowed_ids=set())
     # Seen in at least two sampled frames, and reported once: one face on screen, one track.
-    [blocked] = [reason for reason in result.reasons if reason["code"] == "registered_face"]
+    [blocked] = [reason for reason in result.reasons if reason["code"] == ReasonCode.REGISTERED_FACE]
     assert len(blocked["frames"]) >= 2 and set(blocked["frames"]) <= {10, 11, 12, 13}
     assert all(1.2 <= time <= 1.8 for time in blocked["times"])
     assert blocked["frame"] in blocked["frames"] and blocked["track"] == 0
@@ -160,14 +161,14 @@ def test_cameo_in_sexual_content_needs_adult_consent(
     frames = still(photo_image("kit_harington/johnsnow_test1.jpg"))
 
     result = output_scan(frames=frames, cameo_likeness_ids={kit}, adult_allowed_ids=set())
-    assert sorted(codes(result)) == [("policy_violation", "block"), ("use_not_allowed", "block")]
-    violation = next(reason for reason in result.reasons if reason["code"] == "policy_violation")
+    assert sorted(codes(result)) == [(ReasonCode.POLICY_VIOLATION, "block"), (ReasonCode.USE_NOT_ALLOWED, "block")]
+    violation = next(reason for reason in result.reasons if reason["code"] == ReasonCode.POLICY_VIOLATION)
     assert violation["category"] == "sexual_content" and violation["score"] == 0.9 and violation["frame"] == 0
-    not_allowed = next(reason for reason in result.reasons if reason["code"] == "use_not_allowed")
+    not_allowed = next(reason for reason in result.reasons if reason["code"] == ReasonCode.USE_NOT_ALLOWED)
     assert not_allowed["likeness_id"] == kit and "adult" in not_allowed["detail"]
 
     allowed = output_scan(frames=frames, cameo_likeness_ids={kit}, adult_allowed_ids={kit})
-    assert codes(allowed) == [("policy_violation", "block")]
+    assert codes(allowed) == [(ReasonCode.POLICY_VIOLATION, "block")]
 
 
 @pytest.mark.django_db
@@ -179,7 +180,7 @@ def test_nsfw_action_and_threshold_are_configurable(
     """Fake NudeNet scores around the real reason logic."""
     monkeypatch.setattr(scan, "nsfw_detect", fake_nsfw(0.55))
     result = output_scan(frames=still(gradient()), cameo_likeness_ids=set(), adult_allowed_ids=set())
-    assert codes(result) == [("policy_violation", "review")]
+    assert codes(result) == [(ReasonCode.POLICY_VIOLATION, "review")]
     assert result.verdict == "review"
     monkeypatch.setattr(scan, "nsfw_detect", fake_nsfw(0.45))
     assert output_scan(frames=still(gradient()), cameo_likeness_ids=set(), adult_allowed_ids=set()).reasons == []

@@ -19,6 +19,7 @@ from generation import services
 from generation.models import Generation
 from generation.scan import output_scan
 from moderation.media import MediaUndecodable, sample_video_frames
+from moderation.reasons import ReasonCode
 from tests.consent.faces import photo_image
 from tests.generation.test_scan import make_video
 from tests.moderation.conftest import photos, registry  # noqa: F401 - the fixture
@@ -75,13 +76,13 @@ def test_the_output_scan_sees_half_a_second_of_a_turned_face_and_reports_its_tra
     result = output_scan(frames=frames, cameo_likeness_ids=set(), adult_allowed_ids=set())
 
     assert result.verdict == "block"
-    [blocked] = [reason for reason in result.reasons if reason["code"] == "registered_face"]
+    [blocked] = [reason for reason in result.reasons if reason["code"] == ReasonCode.REGISTERED_FACE]
     assert blocked["likeness_id"] == str(clooney.pk) and blocked["verdict"] == "block"
     assert len(blocked["frames"]) >= 2 and set(blocked["frames"]) <= set(APPEARS)
     assert all(2.0 - 1e-6 <= time < 2.5 for time in blocked["times"])
     assert blocked["frame"] in blocked["frames"] and isinstance(blocked["track"], int)
     # Everyone else on screen is a stranger: nobody else is reported, and nobody twice.
-    assert [reason["code"] for reason in result.reasons] == ["registered_face"]
+    assert [reason["code"] for reason in result.reasons] == [ReasonCode.REGISTERED_FACE]
     tracks = {face["track"] for face in result.faces}
     assert len(tracks) >= 4  # three strangers for four seconds, and the half-second appearance
 
@@ -110,7 +111,7 @@ def test_a_generated_clip_is_blocked_with_them_and_released_without(
     reasons = generation.output_decision.reasons
     if with_registered:
         assert generation.status == Generation.Status.BLOCKED
-        [blocked] = [reason for reason in reasons if reason["code"] == "registered_face"]
+        [blocked] = [reason for reason in reasons if reason["code"] == ReasonCode.REGISTERED_FACE]
         assert blocked["likeness_id"] == str(clooney.pk) and len(blocked["frames"]) >= 2
     else:
         assert generation.status == Generation.Status.RELEASED, reasons
@@ -141,14 +142,14 @@ def test_the_scans_api_takes_a_use_and_reports_the_track_frames_and_frame_sizes(
     assert max(b - a for a, b in zip(times, times[1:], strict=False)) <= 0.25 + 1e-6
     decision = body["decision"]
     assert decision["use"] == "commercial" and decision["verdict"] == "block"
-    [registered] = [reason for reason in decision["reasons"] if reason["code"] == "registered_face"]
+    [registered] = [reason for reason in decision["reasons"] if reason["code"] == ReasonCode.REGISTERED_FACE]
     assert registered["likeness_id"] == str(clooney.pk)
     assert len(registered["frames"]) >= 2 and set(registered["frames"]) <= set(APPEARS)
     on_track = [face for face in body["faces"] if face["track"] == registered["track"]]
     assert {face["frame"] for face in on_track} >= set(registered["frames"])
     # Three strangers on screen throughout are three tracks, none of them reported as anyone.
     assert len({face["track"] for face in body["faces"]}) >= 4
-    assert not [reason for reason in decision["reasons"] if reason["code"] == "face_near_match"]
+    assert not [reason for reason in decision["reasons"] if reason["code"] == ReasonCode.FACE_NEAR_MATCH]
 
 
 @pytest.mark.django_db

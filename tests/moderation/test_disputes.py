@@ -196,7 +196,7 @@ def test_in_an_output_a_disputed_registration_the_face_is_clearly_nearest_to_sti
 
     assert result.verdict == "block"
     assert [(reason["code"], reason["likeness_id"]) for reason in result.reasons] == [
-        ("registered_face", lookalike["id"])
+        (ReasonCode.REGISTERED_FACE, lookalike["id"])
     ]
 
 

@@ -63,7 +63,7 @@ def test_queue_orders_by_severity_then_age_and_highlights_escalations(client, re
         ("decided", 9, Flag.Status.DECIDED, 60),
     ]:
         flag = Flag.objects.create(
-            kind=Flag.Kind.GATE_REVIEW, severity=severity, status=status, reason="unknown_face", detail=name
+            kind=Flag.Kind.GATE_REVIEW, severity=severity, status=status, reason=ReasonCode.UNKNOWN_FACE, detail=name
         )
         Flag.objects.filter(pk=flag.pk).update(created_at=now - timedelta(minutes=age))
         flags[name] = flag
@@ -146,10 +146,16 @@ def test_overlapping_spans_are_marked_run_by_run(client, registry):
         requester=registry.creator,
         prompt="abcdefghijklmnopqrst",
         reasons=[
-            {"code": "policy_violation", "verdict": "review", "stage": "policy", "detail": "P", "span": [0, 10]},
-            {"code": "registered_name", "verdict": "allow", "stage": "names", "detail": "N", "span": [5, 15]},
             {
-                "code": "registered_descriptor",
+                "code": ReasonCode.POLICY_VIOLATION,
+                "verdict": "review",
+                "stage": "policy",
+                "detail": "P",
+                "span": [0, 10],
+            },
+            {"code": ReasonCode.REGISTERED_NAME, "verdict": "allow", "stage": "names", "detail": "N", "span": [5, 15]},
+            {
+                "code": ReasonCode.REGISTERED_DESCRIPTOR,
                 "verdict": "allow",
                 "stage": "descriptors",
                 "detail": "D",
@@ -157,7 +163,7 @@ def test_overlapping_spans_are_marked_run_by_run(client, registry):
             },
         ],
     )
-    flag = Flag.objects.create(kind=Flag.Kind.GATE_REVIEW, gate_decision=decision, reason="policy_violation")
+    flag = Flag.objects.create(kind=Flag.Kind.GATE_REVIEW, gate_decision=decision, reason=ReasonCode.POLICY_VIOLATION)
     client.force_login(registry.moderator)
 
     assert (
