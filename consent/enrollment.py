@@ -17,7 +17,8 @@ from consent.faces.base import DetectedFace, EngineUnavailable, FaceEngine, Imag
 
 MESSAGES = {
     EnrollmentError.EMPTY_FILE: "The file is empty.",
-    EnrollmentError.NOT_AN_IMAGE: "The file is not an image Sigillo can read (JPEG, PNG, WebP, GIF, BMP or TIFF).",
+    EnrollmentError.NOT_AN_IMAGE: "The file is not an image Sigillo can read (JPEG, PNG or WebP).",
+    EnrollmentError.ANIMATED_IMAGE: "The image is animated; send a still photo (JPEG, PNG or WebP).",
     EnrollmentError.IMAGE_TOO_LARGE: "The image has too many pixels.",
     EnrollmentError.FILE_TOO_LARGE: "The file is larger than the upload limit.",
     EnrollmentError.NO_FACE: "No face was found in this photo.",

@@ -7,6 +7,7 @@ class EnrollmentError(StrEnum):
     EMPTY_FILE = "empty_file"
     NOT_AN_IMAGE = "not_an_image"
     IMAGE_TOO_LARGE = "image_too_large"
+    ANIMATED_IMAGE = "animated_image"
     FILE_TOO_LARGE = "file_too_large"
     NO_FACE = "no_face"
     FACE_TOO_SMALL = "face_too_small"

@@ -171,7 +171,7 @@ def _media_stage(state: GateState, media: list[MediaInput]) -> None:
         seen = []
         for frame in decoded.frames:
             faces = engine.analyze(frame.image)
-            if faces or decoded.kind == "image":
+            if faces or decoded.kind == "image":  # a still's frame is evidence even without a face
                 state.frames[(position, frame.index)] = frame.image
             seen.append((frame, [(face, face_match(embedding=face.embedding, engine=engine)) for face in faces]))
         # Faces are followed across a video's frames: each track is one face on screen, judged on
@@ -186,7 +186,7 @@ def _media_stage(state: GateState, media: list[MediaInput]) -> None:
         for (frame, found), track_numbers in zip(seen, numbers, strict=True):
             for (face, hits), track in zip(found, track_numbers, strict=True):
                 where = {"file": position, "frame": frame.index, "time": frame.time, "box": face.box.as_dict()}
-                if decoded.kind == "video":
+                if decoded.kind != "image":  # a video's or an animated image's frames
                     where["track"] = track
                 state.faces.append(
                     {**where, "best": hits[0].as_dict() if hits else None, "hits": [hit.as_dict() for hit in hits]}

@@ -48,7 +48,11 @@ class SampledFrameSerializer(serializers.Serializer):
 
 class ScannedMediaSerializer(serializers.Serializer):
     name = serializers.CharField()
-    kind = serializers.ChoiceField(choices=["image", "video"], required=False)
+    kind = serializers.ChoiceField(
+        choices=["image", "animation", "video"],
+        required=False,
+        help_text="animation: a GIF, APNG or animated WebP, every frame checked (thinned evenly past the frame cap).",
+    )
     size = serializers.IntegerField()
     sha256 = serializers.CharField(required=False)
     frames = serializers.IntegerField(required=False, help_text="How many frames were sampled and checked.")

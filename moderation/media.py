@@ -8,6 +8,7 @@ that is neither is refused by the caller (fail closed). ``encode_mp4`` is the on
 
 import hashlib
 import io
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -55,6 +56,38 @@ class DecodedMedia:
         }
 
 
+#: Containers FFmpeg may open, recognised by their first bytes (never by the file name or FFmpeg's
+#: own probing, which would also open SDP, HLS or concat playlists that reach the network or the
+#: disk): the demuxer is then named explicitly.
+VIDEO_SIGNATURES = (
+    (4, b"ftyp", "mov"),  # MP4, MOV, M4V, 3GP
+    (0, b"\x1a\x45\xdf\xa3", "matroska"),  # WebM, MKV
+    (0, b"RIFF", "avi"),  # checked below: RIFF....AVI
+)
+VIDEO_FORMATS_NAMED = "MP4, MOV, WebM, MKV, AVI or MPEG-TS"
+
+
+def video_container(data: bytes) -> str | None:
+    """The FFmpeg demuxer for ``data`` if it starts like an accepted container, else None."""
+    for offset, magic, demuxer in VIDEO_SIGNATURES:
+        if data[offset : offset + len(magic)] == magic:
+            if demuxer == "avi" and data[8:12] != b"AVI ":
+                return None
+            return demuxer
+    if len(data) >= 377 and data[0] == 0x47 and data[188] == 0x47 and data[376] == 0x47:
+        return "mpegts"
+    return None
+
+
+def _is_animation(data: bytes) -> bool:
+    """A GIF, APNG or animated WebP: every frame is looked at, as in a video."""
+    return (
+        data[:6] in (b"GIF87a", b"GIF89a")
+        or (data[:8] == b"\x89PNG\r\n\x1a\n" and b"acTL" in data[:4096])
+        or (data[:4] == b"RIFF" and data[8:12] == b"WEBP" and b"ANIM" in data[:4096])
+    )
+
+
 #: Mean absolute difference (0-255) between tiny grey thumbnails of two consecutive frames above
 #: which the second starts a new shot, and is sampled whatever the interval says.
 SHOT_CHANGE = 28.0
@@ -92,8 +125,13 @@ def sample_video_frames(
         raise ValueError("every_seconds must be positive and max_frames at least 1")
     max_pixels = settings.SIGILLO_MAX_IMAGE_PIXELS
     too_long = MediaUndecodable("the video is longer than %s seconds" % ("%g" % max_seconds if max_seconds else ""))
+    demuxer = video_container(data)
+    if demuxer is None:
+        raise MediaUndecodable("not an image or a video Sigillo reads (JPEG, PNG, WebP, GIF; %s)" % VIDEO_FORMATS_NAMED)
+    max_decoded, decode_budget = settings.SIGILLO_VIDEO_MAX_DECODED_FRAMES, settings.SIGILLO_VIDEO_MAX_DECODE_SECONDS
+    started = time.monotonic()
     try:
-        container = av.open(io.BytesIO(data), mode="r")
+        container = av.open(io.BytesIO(data), mode="r", format=demuxer)
     except Exception as error:  # PyAV raises many kinds of errors for junk input
         raise MediaUndecodable("not an image or a video Sigillo can read (%s)" % type(error).__name__) from None
     with container:
@@ -113,6 +151,10 @@ def sample_video_frames(
         previous: Any = None
         try:
             for index, frame in enumerate(container.decode(stream)):
+                if index >= max_decoded:
+                    raise MediaUndecodable("the video has more than %d frames" % max_decoded)
+                if time.monotonic() - started > decode_budget:
+                    raise MediaUndecodable("the video took longer than %g s to decode" % decode_budget)
                 seconds = float(frame.time) if frame.time is not None else (index / rate if rate else float(index))
                 if max_seconds and seconds > max_seconds:
                     raise too_long
@@ -144,11 +186,48 @@ def sample_video_frames(
     return picks
 
 
+def animation_frames(data: bytes, *, max_frames: int | None = None) -> list[Frame]:
+    """Every frame of a GIF, APNG or animated WebP (evenly thinned to ``max_frames``, default
+    ``SIGILLO_VIDEO_MAX_FRAMES``), in its colour channels, with its time; or raise MediaUndecodable."""
+    from PIL import ImageSequence
+
+    from consent.faces.base import ANIMATED_FORMATS, _to_rgb
+
+    max_frames = max_frames or settings.SIGILLO_VIDEO_MAX_FRAMES
+    max_pixels = settings.SIGILLO_MAX_IMAGE_PIXELS
+    try:
+        with Image.open(io.BytesIO(data), formats=ANIMATED_FORMATS) as image:
+            if image.width * image.height > max_pixels:
+                raise MediaUndecodable("the image has more than %d pixels" % max_pixels)
+            count = getattr(image, "n_frames", 1)
+            if count > settings.SIGILLO_VIDEO_MAX_DECODED_FRAMES:
+                raise MediaUndecodable(
+                    "the animation has more than %d frames" % settings.SIGILLO_VIDEO_MAX_DECODED_FRAMES
+                )
+            wanted = (
+                set(range(count))
+                if count <= max_frames
+                else {round(i * (count - 1) / (max_frames - 1)) for i in range(max_frames)}
+            )
+            frames, elapsed = [], 0.0
+            for index, frame in enumerate(ImageSequence.Iterator(image)):
+                if index in wanted:
+                    frames.append(Frame(image=_to_rgb(frame.copy()), index=index, time=round(elapsed, 3)))
+                elapsed += float(frame.info.get("duration") or 0) / 1000
+    except MediaUndecodable:
+        raise
+    except Exception as error:
+        raise MediaUndecodable("the animated image could not be decoded (%s)" % type(error).__name__) from None
+    if not frames:
+        raise MediaUndecodable("the animated image has no frames")
+    return frames
+
+
 def _duration(data: bytes) -> float | None:
     import av
 
     try:
-        with av.open(io.BytesIO(data), mode="r") as container:
+        with av.open(io.BytesIO(data), mode="r", format=video_container(data)) as container:
             return container.duration / 1_000_000 if container.duration else None
     except Exception:  # already decoded once: a failure here only leaves the duration unknown
         return None
@@ -161,6 +240,12 @@ def decode_media(*, name: str, data: bytes) -> DecodedMedia:
     if len(data) > settings.SIGILLO_UPLOAD_MAX_BYTES:
         raise MediaUndecodable("the file is larger than the upload limit")
     digest = hashlib.sha256(data).hexdigest()
+    if _is_animation(data):
+        frames = animation_frames(data)
+        duration = frames[-1].time if frames[-1].time is not None else None
+        return DecodedMedia(
+            name=name, kind="animation", size=len(data), sha256=digest, frames=tuple(frames), duration=duration
+        )
     try:
         image = load_image(data)
     except ImageRejected as rejected:

@@ -149,6 +149,10 @@ SIGILLO_NSFW_ACTION = env("SIGILLO_NSFW_ACTION", default="block")
 SIGILLO_VIDEO_SAMPLE_INTERVAL = env.float("SIGILLO_VIDEO_SAMPLE_INTERVAL", default=0.25)
 SIGILLO_VIDEO_MAX_FRAMES = env.int("SIGILLO_VIDEO_MAX_FRAMES", default=240)
 SIGILLO_VIDEO_MAX_SECONDS = env.float("SIGILLO_VIDEO_MAX_SECONDS", default=600.0)
+#: Frames decoded from one video or animated image at most (a file of a million tiny frames is
+#: refused, not decoded for minutes), and seconds of decoding at most.
+SIGILLO_VIDEO_MAX_DECODED_FRAMES = env.int("SIGILLO_VIDEO_MAX_DECODED_FRAMES", default=36_000)
+SIGILLO_VIDEO_MAX_DECODE_SECONDS = env.float("SIGILLO_VIDEO_MAX_DECODE_SECONDS", default=60.0)
 SIGILLO_GATE_MAX_FILES = env.int("SIGILLO_GATE_MAX_FILES", default=4)
 SIGILLO_PROMPT_MAX_LENGTH = env.int("SIGILLO_PROMPT_MAX_LENGTH", default=2000)
 

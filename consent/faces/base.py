@@ -20,7 +20,11 @@ from PIL import Image, ImageOps
 #: Side of the square grey crop on which ``blur`` is measured.
 BLUR_CROP_SIDE = 112
 #: Image formats ``load_image`` accepts (JPEG includes MPO); a short list keeps rarely used decoders out.
-ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF")
+#: The still images Sigillo reads (by their bytes, whatever the file is called). GIF, BMP and TIFF
+#: are refused: a reference or a registration photo is a JPEG, PNG or WebP.
+ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP")
+#: Animated images a check or a scan reads frame by frame (``moderation.media``); never a still.
+ANIMATED_FORMATS = ("GIF", "PNG", "WEBP")
 
 
 class ImageRejectCode(StrEnum):
@@ -29,6 +33,7 @@ class ImageRejectCode(StrEnum):
     EMPTY_FILE = "empty_file"
     NOT_AN_IMAGE = "not_an_image"
     IMAGE_TOO_LARGE = "image_too_large"
+    ANIMATED_IMAGE = "animated_image"
 
 
 class FaceQualityProblem(StrEnum):
@@ -142,8 +147,11 @@ def load_image(data: bytes, *, max_pixels: int | None = None) -> Image.Image:
     """Decode ``data`` into an upright RGB image, or raise ``ImageRejected``.
 
     The size is checked from the header before any pixel is decoded, so a decompression bomb
-    is refused without being expanded. EXIF orientation is applied; transparency is flattened
-    onto white. ``max_pixels`` defaults to the setting ``SIGILLO_MAX_IMAGE_PIXELS``.
+    is refused without being expanded. EXIF orientation is applied. Transparency is dropped, not
+    composited: what is looked at is the colour channels, so a face hidden under a fully
+    transparent alpha channel is seen as any consumer that ignores alpha sees it. An animated
+    image (GIF, APNG, animated WebP) is refused: where a still is expected, frames beyond the
+    first would go unchecked. ``max_pixels`` defaults to the setting ``SIGILLO_MAX_IMAGE_PIXELS``.
     """
     if not data:
         raise ImageRejected(ImageRejectCode.EMPTY_FILE, "The file is empty.")
@@ -162,7 +170,12 @@ def load_image(data: bytes, *, max_pixels: int | None = None) -> Image.Image:
                 width, height = probe.size
                 if width * height > max_pixels:
                     raise too_large
+                animated = getattr(probe, "is_animated", False) and getattr(probe, "n_frames", 1) > 1
                 probe.verify()
+            if animated:
+                raise ImageRejected(
+                    ImageRejectCode.ANIMATED_IMAGE, "The image is animated; send a still image (JPEG, PNG or WebP)."
+                )
             image = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
             image.load()
             image = ImageOps.exif_transpose(image)
@@ -175,7 +188,7 @@ def load_image(data: bytes, *, max_pixels: int | None = None) -> Image.Image:
         # SyntaxError or ValueError, and a malformed file may raise almost anything from a
         # decoder; an upload it cannot read is refused, whatever the exception.
         raise ImageRejected(
-            ImageRejectCode.NOT_AN_IMAGE, "The file is not a readable image (JPEG, PNG, WebP, GIF, BMP or TIFF)."
+            ImageRejectCode.NOT_AN_IMAGE, "The file is not a readable image (JPEG, PNG or WebP)."
         ) from error
     if width <= 0 or height <= 0:
         raise ImageRejected(ImageRejectCode.NOT_AN_IMAGE, "The image has no pixels.")
@@ -190,10 +203,8 @@ def _to_rgb(image: Image.Image) -> Image.Image:
         grey = np.asarray(image, dtype=np.float64) / 257.0
         return Image.fromarray(np.clip(grey, 0, 255).astype(np.uint8), "L").convert("RGB")
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
-        rgba = image.convert("RGBA")
-        background = Image.new("RGB", rgba.size, (255, 255, 255))
-        background.paste(rgba, mask=rgba.getchannel("A"))
-        return background
+        # The colour channels, whatever the alpha says: a face under alpha 0 is still a face.
+        return image.convert("RGBA").convert("RGB")
     return image.convert("RGB")
 
 

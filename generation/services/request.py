@@ -61,17 +61,24 @@ def _request_shape(
     return errors
 
 
-def _reference_problem(reference: MediaInput) -> str | None:
-    """Say why the reference is not a still image Sigillo can read (JPEG, PNG, WebP…), or return None."""
+def _reference_clean(reference: MediaInput) -> MediaInput | str:
+    """The reference re-encoded from its pixels (PNG: EXIF, GPS included, and every other metadata
+    dropped; upright), or why it is not a still image Sigillo reads (JPEG, PNG or WebP)."""
+    import io
+
+    from PIL import Image
+
     from consent.faces.base import ImageRejected, load_image
 
     if len(reference.data) > settings.SIGILLO_UPLOAD_MAX_BYTES:
         return "The file is larger than the upload limit."
     try:
-        load_image(reference.data)
+        image = load_image(reference.data)
     except ImageRejected as error:
         return error.message
-    return None
+    out = io.BytesIO()
+    Image.frombytes(image.mode, image.size, image.tobytes()).save(out, format="PNG")  # pixels only
+    return MediaInput(name=reference.name, data=out.getvalue())
 
 
 def generation_request(
@@ -110,8 +117,10 @@ def generation_request(
     cameos = list(dict.fromkeys([*(str(cameo) for cameo in cameos), *(str(likeness.pk) for likeness in mentioned)]))
     if len(cameos) > MAX_CAMEOS:
         errors["cameos"] = ["At most %d people in one request." % MAX_CAMEOS]
-    if reference is not None and (problem := _reference_problem(reference)):
-        errors["reference"] = [problem]
+    if reference is not None:
+        reference = _reference_clean(reference)
+        if isinstance(reference, str):
+            errors["reference"] = [reference]
     if errors:
         raise ValidationError(errors)  # every problem at once, before anything is stored
     reference_path = crypto.store_encrypted_file(reference.data, folder=REFERENCE_FOLDER) if reference else ""
