@@ -2,6 +2,8 @@
 
 Answers 200 with every check ``ok``, or 503 naming what is down. The worker check is a
 real round trip: a ``sigillo.ping`` task sent through the broker and answered by a worker.
+Anyone sees which checks pass; the details (database vendor, transport, the worker's host and
+pid, error text, timings) are for staff and moderators only.
 """
 
 import contextlib
@@ -67,4 +69,12 @@ def healthz(request: HttpRequest) -> JsonResponse:
     checks = {"database": _timed(check_database), "broker": _timed(check_broker)}
     checks["worker"] = _timed(check_worker) if checks["broker"]["ok"] else {"ok": False, "error": "broker down"}
     healthy = all(check["ok"] for check in checks.values())
+    if not _sees_details(request.user):
+        checks = {name: {"ok": check["ok"]} for name, check in checks.items()}
     return JsonResponse({"status": "ok" if healthy else "down", "checks": checks}, status=200 if healthy else 503)
+
+
+def _sees_details(user: Any) -> bool:
+    from accounts.roles import Role
+
+    return bool(user.is_authenticated and (user.is_staff or user.has_role(Role.MODERATOR) or user.has_role(Role.ADMIN)))

@@ -5,6 +5,7 @@ reason it cannot be used. Nothing here writes to the database or to disk.
 """
 
 import io
+import logging
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,6 +15,8 @@ from PIL import Image
 from consent.errors import EnrollmentError
 from consent.faces import get_engine
 from consent.faces.base import DetectedFace, EngineUnavailable, FaceEngine, ImageRejected, load_image, quality_problem
+
+logger = logging.getLogger(__name__)
 
 MESSAGES = {
     EnrollmentError.EMPTY_FILE: "The file is empty.",
@@ -118,7 +121,8 @@ def photos_analyze(
         engine = engine or get_engine()
     except EngineUnavailable as unavailable:
         error = EnrollmentError.ENGINE_UNAVAILABLE
-        raise EnrollmentRejected([PhotoError(0, "", error, "%s (%s)" % (MESSAGES[error], unavailable))]) from None
+        logger.warning("face engine unavailable: %s", unavailable)  # the detail (paths) stays in the log
+        raise EnrollmentRejected([PhotoError(0, "", error, MESSAGES[error])]) from None
 
     errors: list[PhotoError] = []
     analyzed: list[AnalyzedPhoto] = []
@@ -160,7 +164,7 @@ def _analyze_one(index: int, photo: PhotoInput, engine: FaceEngine) -> AnalyzedP
             index,
             photo.name,
             EnrollmentError.ENGINE_UNAVAILABLE,
-            "%s (%s)" % (MESSAGES[EnrollmentError.ENGINE_UNAVAILABLE], error),
+            "%s (%s)" % (MESSAGES[EnrollmentError.ENGINE_UNAVAILABLE], type(error).__name__),
         )
     summaries = tuple(face_summary(face, engine) for face in faces)
     if not faces:

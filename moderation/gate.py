@@ -75,8 +75,8 @@ def guarded(state: GateState, stage: str) -> Iterator[None]:
         logger.exception("gate stage %s failed", stage)
         state.add(
             ReasonCode.STAGE_FAILED,
-            "The %s check could not run (%s: %s); a person must look at this request."
-            % (stage, type(error).__name__, error),
+            # The kind of failure only: its message may name server paths (it is in the log).
+            "The %s check could not run (%s); a person must look at this request." % (stage, type(error).__name__),
             stage=stage,
             error=type(error).__name__,
         )

@@ -351,9 +351,10 @@ def load_policy(path: Path | None = None) -> Policy:
 
 
 def policy_info(policy: Policy | None = None) -> dict[str, str]:
-    """Return the version, sha256 and path of the policy in force, to record with a decision."""
+    """Return the version, sha256 and file name of the policy in force, to record with a decision
+    (never the server path: a Decision is read by its requester)."""
     policy = policy or load_policy()
-    return {"version": policy.version, "sha256": policy.sha256, "path": policy.path}
+    return {"version": policy.version, "sha256": policy.sha256, "file": Path(policy.path).name}
 
 
 def clear_policy_cache() -> None:

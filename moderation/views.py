@@ -64,12 +64,19 @@ def liveness_frame(request: HttpRequest, check_id: str, index: int) -> HttpRespo
     return response
 
 
+#: Content types an estate document is served with; every other file is application/octet-stream.
+DOCUMENT_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png", "image/webp", "text/plain"})
+
+
 @role_required(Role.MODERATOR)
 def estate_document(request: HttpRequest, claim_id: int) -> HttpResponse:
     """The estate's authority document, decrypted, as a download (moderators only)."""
     claim = get_object_or_404(EstateClaim.objects.exclude(document_path=""), pk=claim_id)
     name = claim.document_name or "estate-document"
-    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    guessed = mimetypes.guess_type(name)[0]
+    # Never a type the uploader's file name chose beyond these (an .html or .svg would run in the
+    # moderator's session): anything else downloads as bytes.
+    content_type = guessed if guessed in DOCUMENT_TYPES else "application/octet-stream"
     response = HttpResponse(crypto.read_encrypted_file(claim.document_path), content_type=content_type)
     response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=name)
     response["Cache-Control"] = "private, no-store"

@@ -43,6 +43,7 @@ MIDDLEWARE = [
     # Outermost: API errors that Django renders (unknown URL, unhandled exception) become JSON.
     "config.api.ApiErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "config.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -51,6 +52,25 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+#: Scripts only from Sigillo's own files (no inline script, no eval); style attributes are allowed
+#: (face boxes are placed with CSS variables), <style> elements are not.
+SIGILLO_CONTENT_SECURITY_POLICY = env(
+    "SIGILLO_CONTENT_SECURITY_POLICY",
+    default=(
+        "default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; "
+        "img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; font-src 'self'; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    ),
+)
+#: The camera for the live selfie check on Sigillo's own pages; every other powerful feature off.
+SIGILLO_PERMISSIONS_POLICY = env(
+    "SIGILLO_PERMISSIONS_POLICY",
+    default=(
+        "camera=(self), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=(), "
+        "display-capture=(), fullscreen=(self), interest-cohort=()"
+    ),
+)
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"

@@ -79,6 +79,9 @@ def protected_entries_import_csv(*, moderator: User, data: bytes, max_rows: int 
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise CsvImportRejected([CsvRowError(0, "The file is not UTF-8 text.")]) from None
+    if "\x00" in text:  # PostgreSQL stores no NUL in text, and no name holds one
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise CsvImportRejected([CsvRowError(line, "The file holds a NUL character; it is not a CSV of names.")])
     reader = csv.DictReader(io.StringIO(text))
     if not reader.fieldnames or "display_name" not in reader.fieldnames:
         raise CsvImportRejected([CsvRowError(1, "The header must name the columns: %s." % ", ".join(CSV_COLUMNS))])

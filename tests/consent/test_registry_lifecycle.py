@@ -263,6 +263,7 @@ BAD_CSVS = {
     "too many cells": (b"display_name\nJoe,extra\n", 2),
     "not utf-8": ("display_name\nJos\xe9\n".encode("latin-1"), 0),
     "overlong name": (b"display_name\n" + b"n" * 201 + b"\n", 2),
+    "a NUL byte": (b"display_name\nJoe Biden\nJo\x00e\n", 3),
 }
 
 

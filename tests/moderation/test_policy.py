@@ -220,7 +220,7 @@ def test_a_hit_says_what_matched_where_and_under_which_policy() -> None:
     assert hit.matched_example == "naked"
     assert hit.score == 1.0
     assert (hit.policy_version, hit.policy_sha256) == (version, hashlib.sha256(data).hexdigest())
-    assert policy_info() == {"version": version, "sha256": hit.policy_sha256, "path": str(DEFAULT_POLICY_FILE)}
+    assert policy_info() == {"version": version, "sha256": hit.policy_sha256, "file": DEFAULT_POLICY_FILE.name}
     with pytest.raises(dataclasses.FrozenInstanceError):
         hit.score = 0.0  # type: ignore[misc]
 

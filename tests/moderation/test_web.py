@@ -223,6 +223,19 @@ def test_estate_flag_shows_the_claim_date_of_death_and_the_document(client, mode
     assert "no-store" in document["Cache-Control"]
 
 
+@pytest.mark.parametrize("name", ["proof.html", "proof.svg", "proof.js", "proof"])
+def test_an_estate_document_is_never_served_as_a_type_its_file_name_chose(client, moderator, estate, name):
+    client.force_login(moderator)
+    claim = EstateClaim.objects.get()
+    EstateClaim.objects.filter(pk=claim.pk).update(document_name=name)
+
+    document = client.get("/moderation/estate-claims/%d/document/" % claim.pk)
+
+    assert document.status_code == 200
+    assert document["Content-Type"] == "application/octet-stream"
+    assert document["X-Content-Type-Options"] == "nosniff"
+
+
 def test_moderator_verifies_an_estate_and_the_likeness_becomes_active(client, moderator, estate):
     client.force_login(moderator)
     response = csrf_post(client, "/moderation/flags/%s/" % estate.pk, {"decision": "verified"})

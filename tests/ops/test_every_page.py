@@ -65,8 +65,11 @@ def _same_site(base: str, target: str) -> str | None:
     return path
 
 
-def walk(client: Client) -> dict[str, int]:
-    """Visit every same-site page reachable from the home page; return each path's status."""
+def walk(client: Client, unguarded: list[str] | None = None) -> dict[str, int]:
+    """Visit every same-site page reachable from the home page; return each path's status.
+
+    Each HTML page without the Content-Security-Policy and Permissions-Policy headers, or with a
+    policy that allows inline scripts, is added to ``unguarded`` (when given)."""
     statuses: dict[str, int] = {}
     shapes: dict[str, int] = {}
     queue = deque(["/"])
@@ -80,6 +83,16 @@ def walk(client: Client) -> dict[str, int]:
         shapes[shape] = shapes.get(shape, 0) + 1
         response = client.get(path)
         statuses[path] = response.status_code
+        if unguarded is not None and response.get("Content-Type", "").startswith("text/html"):
+            policy = response.get("Content-Security-Policy", "")
+            script = next((part for part in policy.split(";") if part.strip().startswith("script-src")), "")
+            if (
+                not script
+                or "unsafe-inline" in script
+                or "unsafe-eval" in script
+                or not response.get("Permissions-Policy")
+            ):
+                unguarded.append(path)
         if response.status_code in (301, 302) and response.get("Location"):
             target = _same_site(path, response["Location"])
             if target:
@@ -113,15 +126,17 @@ def test_the_demo_has_something_for_every_role(demo):
 
 def test_every_page_of_every_role_renders(demo):
     failures = []
+    unguarded: list[str] = []
     reached: dict[str, dict[str, int]] = {}
     for username in (None, *ROLES):
         client = Client()
         if username:
             client.force_login(demo["users"][username])
-        statuses = walk(client)
+        statuses = walk(client, unguarded)
         reached[username or "anonymous"] = statuses
         failures += ["%s: %s answered %d" % (username, path, code) for path, code in statuses.items() if code >= 500]
     assert failures == []
+    assert unguarded == []  # every HTML page forbids inline scripts and sets a Permissions-Policy
     kit, generation, flag = demo["kit"], demo["generation"], demo["flag"]
     # What each role came for is reachable by following links, and answers 200.
     assert reached["rights"]["/likenesses/%s/" % kit.pk] == 200

@@ -2,13 +2,24 @@
 
 import pytest
 
+from accounts.roles import Role
 from config.celery import app
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.mark.worker
-def test_healthz_is_green_with_a_worker(client, celery_worker_process, settings):
+def test_healthz_is_green_with_a_worker_and_its_details_are_for_staff(
+    client, celery_worker_process, settings, make_user
+):
+    anonymous = client.get("/healthz")
+    assert anonymous.status_code == 200, anonymous.content
+    assert anonymous.json() == {
+        "status": "ok",
+        "checks": {"database": {"ok": True}, "broker": {"ok": True}, "worker": {"ok": True}},
+    }
+
+    client.force_login(make_user(Role.MODERATOR))
     response = client.get("/healthz")
 
     assert response.status_code == 200, response.content
@@ -18,9 +29,10 @@ def test_healthz_is_green_with_a_worker(client, celery_worker_process, settings)
     assert celery_worker_process.owns(body["checks"]["worker"]["pid"])
 
 
-def test_healthz_is_503_without_a_worker(client, settings):
+def test_healthz_is_503_without_a_worker(client, settings, make_user):
     settings.SIGILLO_HEALTH_WORKER_TIMEOUT = 1.0
     app.control.purge()
+    client.force_login(make_user(Role.ADMIN))
     response = client.get("/healthz")
 
     assert response.status_code == 503
@@ -32,13 +44,14 @@ def test_healthz_is_503_without_a_worker(client, settings):
     app.control.purge()
 
 
-def test_healthz_is_503_when_the_broker_is_down(client, monkeypatch):
+def test_healthz_is_503_when_the_broker_is_down(client, monkeypatch, make_user):
     # A real connection attempt to a port nothing listens on.
     # Celery prefers the CELERY_BROKER_URL environment variable to its configuration.
     monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:1/0")
     monkeypatch.setitem(app.conf, "broker_url", "redis://127.0.0.1:1/0")
     monkeypatch.setitem(app.conf, "broker_write_url", None)
     monkeypatch.setitem(app.conf, "broker_connection_retry", False)
+    client.force_login(make_user(Role.MODERATOR))
 
     response = client.get("/healthz")
 

@@ -118,6 +118,10 @@ def test_run_script_serves_the_demo_on_embedded_defaults_and_stops_on_ctrl_c(tmp
         output = log.read_text(errors="replace")
         assert status == 200, output
         health = json.loads(body)
+        assert health["checks"] == {"database": {"ok": True}, "broker": {"ok": True}, "worker": {"ok": True}}
+        moderator = HttpClient(base)
+        moderator.sign_in("moderator", "sigillo-demo-2026")
+        health = json.loads(moderator.get("/healthz").content)  # the details are for staff
         assert health["checks"]["database"]["vendor"] == "sqlite"
         assert health["checks"]["broker"]["transport"] == "filesystem"
         assert health["checks"]["worker"]["pid"] != process.pid
