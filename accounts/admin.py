@@ -9,6 +9,7 @@ from django.forms import BaseInlineFormSet, ModelForm
 from django.http import HttpRequest
 
 from accounts import services
+from accounts.forms import AdminSignInForm
 from accounts.models import User, UserRole
 
 
@@ -52,3 +53,7 @@ class SigilloUserAdmin(UserAdmin):
             self.message_user(
                 request, "%s: %s" % (role, "; ".join(getattr(error, "messages", [str(error)]))), messages.ERROR
             )
+
+
+# The admin's sign-in goes through the same lock-out as the web's and the API's (accounts/lockout.py).
+admin.site.login_form = AdminSignInForm

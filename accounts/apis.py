@@ -1,5 +1,6 @@
 """The accounts API: registration, tokens, the current user, and role administration."""
 
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
@@ -13,6 +14,7 @@ from rest_framework.views import APIView
 
 from accounts import selectors, services
 from accounts.access import HasRole
+from accounts.lockout import LOCKED_MESSAGE, login_locked
 from accounts.models import User
 from accounts.roles import Role
 from accounts.serializers import (
@@ -48,6 +50,8 @@ class TokenApi(APIView):
     def post(self, request: Request) -> Response:
         serializer = TokenInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        if login_locked(serializer.validated_data["username"], request._request):
+            raise exceptions.Throttled(wait=settings.SIGILLO_LOGIN_LOCKOUT_SECONDS, detail=LOCKED_MESSAGE)
         user = authenticate(request._request, **serializer.validated_data)
         if user is None:
             raise exceptions.ValidationError(

@@ -1,9 +1,12 @@
 """Web forms of accounts; they validate shape and hand the rest to services."""
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 
 from accounts import services
+from accounts.lockout import LOCKED_MESSAGE, login_locked
 from accounts.models import User
 from accounts.roles import SELF_SERVICE_ROLES, Role
 
@@ -50,3 +53,21 @@ class RegisterForm(forms.Form):
                     "password1" if field == "password" else (field if field in self.fields else None), messages
                 )
             raise
+
+
+class SignInForm(AuthenticationForm):
+    """The web sign-in: says so when the account or address is locked (accounts/lockout.py)."""
+
+    def clean(self) -> dict:
+        if login_locked(self.data.get("username"), self.request):
+            raise forms.ValidationError(LOCKED_MESSAGE, code="locked")
+        return super().clean()
+
+
+class AdminSignInForm(AdminAuthenticationForm):
+    """The admin's sign-in, with the same lock-out message."""
+
+    def clean(self) -> dict:
+        if login_locked(self.data.get("username"), self.request):
+            raise forms.ValidationError(LOCKED_MESSAGE, code="locked")
+        return super().clean()

@@ -23,7 +23,7 @@ def register(request: HttpRequest) -> HttpResponse:
         except ValidationError:
             pass
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend="accounts.lockout.LockoutBackend")
             messages.success(request, "Welcome to Sigillo, %s." % user)
             return redirect("home")
     status = 400 if request.method == "POST" else 200

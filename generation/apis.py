@@ -6,6 +6,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts.access import HasRole
@@ -78,6 +79,8 @@ class GenerationCreateApi(APIView):
 
     permission_classes = [HasRole(Role.CREATOR)]
     parser_classes = [JSONParser, MultiPartParser, FormParser]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "generations"
 
     @extend_schema(request=GenerationInputSerializer, responses={202: GenerationOutputSerializer})
     def post(self, request: Request) -> Response:

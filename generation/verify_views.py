@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from config.throttles import page_throttled
 from generation.verify import provenance_verify
 from moderation.media import MediaUndecodable
 
@@ -28,7 +29,7 @@ class ProvenanceVerifyApi(APIView):
     authentication_classes: list = []
     parser_classes = [MultiPartParser]
     throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "auth"
+    throttle_scope = "verify"
 
     @extend_schema(request=VerifyInputSerializer, responses={200: dict})
     def post(self, request: Request) -> Response:
@@ -50,6 +51,11 @@ class VerifyForm(forms.Form):
 def verify_page(request: HttpRequest) -> HttpResponse:
     form = VerifyForm(request.POST or None, request.FILES or None)
     result = None
+    if request.method == "POST" and (wait := page_throttled(request, "verify")) is not None:
+        form.add_error(None, "Too many files checked from here; try again in %d seconds." % wait)
+        response = render(request, "generation/verify.html", {"form": form, "result": None}, status=429)
+        response["Retry-After"] = str(wait)
+        return response
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:

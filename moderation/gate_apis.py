@@ -7,6 +7,7 @@ from rest_framework import exceptions, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts.access import HasRole
@@ -29,6 +30,8 @@ class CheckApi(APIView):
 
     parser_classes = [JSONParser, MultiPartParser, FormParser]
     permission_classes = [HasRole(*GATE_ROLES)]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "checks"
 
     @extend_schema(
         request=CheckInputSerializer,
@@ -69,6 +72,8 @@ class CheckApi(APIView):
 class ScanApi(APIView):
     parser_classes = [MultiPartParser]
     permission_classes = [HasRole(*GATE_ROLES)]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "scans"
 
     @extend_schema(request=ScanInputSerializer, responses={200: ScanOutputSerializer})
     def post(self, request: Request) -> Response:

@@ -9,6 +9,7 @@ HOST="${SIGILLO_HOST:-127.0.0.1}"
 PORT="${SIGILLO_PORT:-8000}"
 
 "$PY" manage.py migrate --noinput -v0
+"$PY" manage.py createcachetable
 "$PY" manage.py collectstatic --noinput -v0
 "$PY" manage.py seed_demo
 

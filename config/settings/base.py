@@ -112,6 +112,25 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
+#: Every sign-in (web, admin, API token) goes through the lock-out (accounts/lockout.py).
+AUTHENTICATION_BACKENDS = ["accounts.lockout.LockoutBackend"]
+SIGILLO_LOGIN_MAX_FAILURES = env.int("SIGILLO_LOGIN_MAX_FAILURES", default=10)
+SIGILLO_LOGIN_MAX_FAILURES_PER_ADDRESS = env.int("SIGILLO_LOGIN_MAX_FAILURES_PER_ADDRESS", default=50)
+SIGILLO_LOGIN_LOCKOUT_SECONDS = env.int("SIGILLO_LOGIN_LOCKOUT_SECONDS", default=900)
+#: How many reverse proxies stand in front of the web processes (each appends to X-Forwarded-For);
+#: 0: the connection's address is the client's and X-Forwarded-For is ignored.
+SIGILLO_TRUSTED_PROXIES = env.int("SIGILLO_TRUSTED_PROXIES", default=0)
+
+#: The shared cache (throttles, lock-outs): Redis in production (SIGILLO_CACHE_URL=redis://...),
+#: the database on the embedded default (`manage.py createcachetable`, which `make run` runs).
+SIGILLO_CACHE_URL = env("SIGILLO_CACHE_URL", default="")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": SIGILLO_CACHE_URL}
+        if SIGILLO_CACHE_URL.startswith(("redis://", "rediss://"))
+        else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "sigillo_cache"}
+    )
+}
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 
@@ -223,7 +242,16 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "config.api.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"auth": env("SIGILLO_AUTH_THROTTLE", default="30/min")},
+    # Per user when signed in, per client address otherwise; answered 429 with Retry-After.
+    "DEFAULT_THROTTLE_RATES": {
+        "auth": env("SIGILLO_AUTH_THROTTLE", default="30/min"),
+        "checks": env("SIGILLO_CHECK_THROTTLE", default="120/min"),
+        "scans": env("SIGILLO_SCAN_THROTTLE", default="60/min"),
+        "generations": env("SIGILLO_GENERATION_THROTTLE", default="30/min"),
+        "verify": env("SIGILLO_VERIFY_THROTTLE", default="30/min"),
+    },
+    # Only the addresses our own proxies add are believed (X-Forwarded-For is the client's to forge).
+    "NUM_PROXIES": SIGILLO_TRUSTED_PROXIES,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Sigillo API",

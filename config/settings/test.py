@@ -36,6 +36,13 @@ if "CELERY_BROKER_URL" not in env and _reachable("127.0.0.1", 6379):
     CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL)
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=7200)}
 
+if CELERY_BROKER_URL.startswith("redis") and not SIGILLO_CACHE_URL:  # noqa: F405
+    # The production install's shared cache is Redis too: database 14, apart from the broker's 15
+    # (the suite clears it before each test).
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:6379/14"}
+    }
+
 if CELERY_BROKER_URL.startswith("filesystem://"):  # noqa: F405
     # The tests' own folders, apart from a development worker's.
     _broker_dir = VAR_DIR / "test-broker"
