@@ -68,3 +68,23 @@ def read_encrypted_file(relative: str) -> bytes:
 def delete_file(relative: str) -> None:
     if relative:
         (Path(settings.MEDIA_ROOT) / relative).unlink(missing_ok=True)
+
+
+#: Folders of uploads waiting for a worker (checks, registrations); what a task never picked up is swept.
+TRANSIENT_FOLDERS = ("gate", "enrollment")
+
+
+def transient_uploads_sweep(*, older_than: float) -> int:
+    """Delete uploads left in the transient folders for longer than ``older_than`` seconds (their task
+    never ran: the broker lost it, or the request gave up); return how many."""
+    import time
+
+    cutoff = time.time() - older_than
+    removed = 0
+    for folder in TRANSIENT_FOLDERS:
+        root = Path(settings.MEDIA_ROOT) / folder
+        for path in root.rglob("*") if root.is_dir() else ():
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink(missing_ok=True)
+                removed += 1
+    return removed

@@ -65,6 +65,10 @@ class Generation(models.Model):
     phash = models.CharField(max_length=64, blank=True, db_index=True)
     reason = models.TextField(blank=True)  # why it was withheld or failed
     attempts = models.PositiveSmallIntegerField(default=0)
+    #: The task this generation waits for, written with the status that needs it and cleared once the
+    #: broker took it (generation/outbox.py): a task lost while the broker was down is sent again.
+    pending_task = models.CharField(max_length=40, blank=True, db_index=True)
+    pending_since = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

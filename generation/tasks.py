@@ -67,3 +67,15 @@ def released_faces_link_task(likeness_id: str) -> None:
     from generation.appearances import released_faces_link_quietly
 
     released_faces_link_quietly(likeness_id)
+
+
+@shared_task(name="sigillo.sweep")
+def sweep_task() -> dict:
+    """Send again the tasks generations still wait for, delete uploads no task picked up (beat)."""
+    from consent.crypto import transient_uploads_sweep
+    from generation.outbox import outbox_sweep
+
+    return {
+        "resent": outbox_sweep(),
+        "uploads_removed": transient_uploads_sweep(older_than=settings.SIGILLO_ORPHAN_UPLOAD_SECONDS),
+    }

@@ -296,7 +296,13 @@ else:
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=_default_results)
 CELERY_TASK_DEFAULT_QUEUE = "default"
 # Periodic work, run by `celery beat` (embedded in the worker by `make run`: `--beat`).
+#: Seconds between sweeps (tasks lost while the broker was down, uploads no task picked up), after
+#: which a task a generation still waits for is sent again, and after which a transient upload goes.
+SIGILLO_SWEEP_INTERVAL = env.float("SIGILLO_SWEEP_INTERVAL", default=60.0)
+SIGILLO_OUTBOX_RETRY_SECONDS = env.float("SIGILLO_OUTBOX_RETRY_SECONDS", default=60.0)
+SIGILLO_ORPHAN_UPLOAD_SECONDS = env.float("SIGILLO_ORPHAN_UPLOAD_SECONDS", default=3600.0)
 CELERY_BEAT_SCHEDULE = {
+    "sweep": {"task": "sigillo.sweep", "schedule": SIGILLO_SWEEP_INTERVAL, "options": {"queue": "default"}},
     "expire-waiting-generations": {
         "task": "generation.expire_waiting",
         "schedule": env.float("SIGILLO_EXPIRE_INTERVAL", default=600.0),

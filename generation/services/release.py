@@ -13,6 +13,7 @@ from PIL import Image
 
 from accounts.models import User
 from generation.models import Generation, ReleasedFace
+from generation.outbox import task_send_after_commit
 from generation.services.render import OUTPUT_FOLDER
 from moderation.audit import audit_record
 from moderation.decisions import decision_open, decision_record
@@ -25,9 +26,7 @@ Status = Generation.Status
 
 def _enqueue_release(generation: Generation) -> None:
     """Release in a scanning worker (the web process that took the moderator's decision loads no models)."""
-    from generation.tasks import generation_release_task
-
-    transaction.on_commit(lambda: generation_release_task.apply_async(args=[str(generation.pk)], queue="scanning"))
+    task_send_after_commit(generation, "generation.release")
 
 
 def _output_frames(generation: Generation) -> list[Any]:

@@ -11,6 +11,7 @@ from django.utils import timezone
 from PIL import Image
 
 from generation.models import Generation
+from generation.outbox import task_send_after_commit
 
 logger = logging.getLogger(__name__)
 Status = Generation.Status
@@ -122,9 +123,7 @@ def generation_generate(*, generation_id: str) -> Generation | None:
         generation.model = output.model
         generation.status = Status.SCANNING
         generation.save()
-        from generation.tasks import generation_scan_task
-
-        transaction.on_commit(lambda: generation_scan_task.apply_async(args=[str(generation.pk)], queue="scanning"))
+        task_send_after_commit(generation, "generation.scan")
     return generation
 
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from generation.models import Generation
+from generation.outbox import task_send_after_commit
 from generation.services.release import _enqueue_release
 from moderation.gate import MAX_CAMEOS, MediaInput, gate_open, gate_run_closed
 from moderation.models import Decision
@@ -162,9 +163,7 @@ def _gate_start(generation: Generation) -> None:
     if settings.SIGILLO_GATE_EXECUTION == "inline":
         generation_gate(generation_id=str(generation.pk))
         return
-    from generation.tasks import generation_gate_task
-
-    transaction.on_commit(lambda: generation_gate_task.apply_async(args=[str(generation.pk)], queue="scanning"))
+    task_send_after_commit(generation, "generation.gate")
 
 
 def generation_gate(*, generation_id: str) -> Generation | None:
@@ -216,14 +215,7 @@ def generation_gate(*, generation_id: str) -> Generation | None:
 
 def _enqueue_generate(generation: Generation) -> None:
     """Send the job to the generation queue after commit, with its backend's time limit."""
-    from generation.tasks import generation_generate_task
-
-    limit = generation_time_limit(generation.backend)
-    transaction.on_commit(
-        lambda: generation_generate_task.apply_async(
-            args=[str(generation.pk)], queue="generation", soft_time_limit=limit, time_limit=limit + 30
-        )
-    )
+    task_send_after_commit(generation, "generation.generate")
 
 
 def generation_time_limit(backend: str) -> float:

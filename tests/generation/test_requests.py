@@ -10,6 +10,7 @@ from PIL import Image
 from accounts.roles import Role
 from consent import crypto
 from consent import services as consent_services
+from consent.faces.base import load_image
 from consent.handles import handle_suggest, mentions_expand, mentions_find
 from generation import services
 from generation.models import Generation, ReleasedFace
@@ -148,8 +149,10 @@ def test_a_reference_of_the_consented_cameo_is_kept_used_and_its_faces_released_
     ]
     generation = Generation.objects.get(pk=body["id"])
     [kept] = stored_files("references")
-    assert crypto.read_encrypted_file(generation.reference_path) == photo_bytes("kit_harington/johnsnow_test1.jpg")
-    assert not kept.read_bytes().startswith(b"\xff\xd8")  # encrypted at rest
+    # Kept as its pixels only (PNG, no metadata), encrypted at rest.
+    stored = load_image(crypto.read_encrypted_file(generation.reference_path))
+    assert stored.tobytes() == load_image(photo_bytes("kit_harington/johnsnow_test1.jpg")).tobytes()
+    assert not kept.read_bytes().startswith((b"\xff\xd8", b"\x89PNG"))
     services.generation_generate(generation_id=str(generation.pk))
     services.generation_scan(generation_id=str(generation.pk))
     generation.refresh_from_db()

@@ -1,0 +1,115 @@
+"""Jobs that are never stuck: a task the broker refused is remembered in the generation's row and
+sent again by the sweeper; the request that caused it still answers."""
+
+import time
+
+import pytest
+from kombu.exceptions import OperationalError
+
+from generation import services
+from generation.models import Generation
+from generation.outbox import outbox_sweep
+from generation.tasks import generation_generate_task
+from moderation.models import Flag
+from tests.moderation.conftest import registry  # noqa: F401 - the fixture
+
+Status = Generation.Status
+
+
+def reviewed_request(registry):  # noqa: F811
+    generation = services.generation_request(
+        requester=registry.creator,
+        prompt="a senator led away in handcuffs, news photo",
+        kind="image",
+        use="personal",
+        cameos=[],
+    )
+    assert generation.status == Status.IN_REVIEW  # deceptive_political: review
+    return generation, Flag.objects.get(gate_decision=generation.pre_decision)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.worker
+def test_an_approval_while_the_broker_is_down_answers_and_the_job_runs_once_it_is_back(
+    registry,  # noqa: F811
+    api_client,
+    monkeypatch,
+    settings,
+    start_worker,
+):
+    generation, flag = reviewed_request(registry)
+    real_send = generation_generate_task.apply_async
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(generation_generate_task, "apply_async", broker_down)
+    api_client.force_authenticate(registry.moderator)
+
+    response = api_client.post(
+        "/api/v1/moderation/flags/%s/decision/" % flag.pk, {"decision": "approve", "note": "Fine."}, format="json"
+    )
+
+    assert response.status_code == 200, response.content  # no 500 after the decision committed
+    generation.refresh_from_db()
+    assert generation.status == Status.QUEUED and generation.pending_task == "generation.generate"
+    flag.refresh_from_db()
+    assert flag.status != Flag.Status.OPEN  # decided once; nothing to retry by hand
+
+    monkeypatch.setattr(generation_generate_task, "apply_async", real_send)  # the broker is back
+    settings.SIGILLO_OUTBOX_RETRY_SECONDS = 0
+    worker = start_worker()
+    assert outbox_sweep() == 1
+    generation.refresh_from_db()
+    assert generation.pending_task == "" and generation.pending_since is None
+
+    deadline = time.monotonic() + 240
+    while generation.status in (Status.QUEUED, Status.RUNNING, Status.SCANNING) and time.monotonic() < deadline:
+        time.sleep(0.5)
+        generation.refresh_from_db()
+    assert generation.status == Status.RELEASED, (generation.status, generation.reason, worker.output()[-3000:])
+    assert outbox_sweep() == 0  # nothing left waiting
+
+
+@pytest.mark.django_db
+def test_a_task_sent_on_the_first_try_leaves_nothing_for_the_sweeper(
+    registry,  # noqa: F811
+    settings,
+    django_capture_on_commit_callbacks,
+):
+    from config.celery import app
+
+    settings.SIGILLO_OUTBOX_RETRY_SECONDS = 0
+    try:
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            generation = services.generation_request(
+                requester=registry.creator, prompt="a lake", kind="image", use="personal", cameos=[str(registry.kit.pk)]
+            )
+        generation.refresh_from_db()
+        assert generation.status == Status.QUEUED
+        assert generation.pending_task == "generation.generate"  # written with the status, sent after commit
+        for callback in callbacks:
+            callback()  # the commit: the real broker takes the task
+        generation.refresh_from_db()
+        assert generation.pending_task == "" and outbox_sweep() == 0
+    finally:
+        app.control.purge()
+
+
+@pytest.mark.django_db
+def test_uploads_no_task_picked_up_are_swept(settings, tmp_path):
+    import os
+
+    from consent import crypto
+
+    settings.MEDIA_ROOT = tmp_path
+    old = crypto.store_encrypted_file(b"a check's image", folder="gate")
+    fresh = crypto.store_encrypted_file(b"another", folder="enrollment")
+    kept = crypto.store_encrypted_file(b"a released output", folder="outputs")
+    past = time.time() - 7200
+    os.utime(tmp_path / old, (past, past))
+    os.utime(tmp_path / kept, (past, past))
+
+    assert crypto.transient_uploads_sweep(older_than=3600) == 1
+
+    assert not (tmp_path / old).exists() and (tmp_path / fresh).exists() and (tmp_path / kept).exists()
