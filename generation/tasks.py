@@ -71,11 +71,18 @@ def released_faces_link_task(likeness_id: str) -> None:
 
 @shared_task(name="sigillo.sweep")
 def sweep_task() -> dict:
-    """Send again the tasks generations still wait for, delete uploads no task picked up (beat)."""
+    """Send again the tasks generations still wait for, delete uploads no task picked up, and what is
+    past its retention period: references of finished requests, evidence of closed reviews (beat)."""
+    from datetime import timedelta
+
     from consent.crypto import transient_uploads_sweep
     from generation.outbox import outbox_sweep
+    from generation.services.request import references_expire
+    from moderation.decisions import evidence_expire
 
     return {
         "resent": outbox_sweep(),
         "uploads_removed": transient_uploads_sweep(older_than=settings.SIGILLO_ORPHAN_UPLOAD_SECONDS),
+        "references_removed": references_expire(older_than=timedelta(days=settings.SIGILLO_REFERENCE_RETENTION_DAYS)),
+        "evidence_removed": evidence_expire(older_than=timedelta(days=settings.SIGILLO_EVIDENCE_RETENTION_DAYS)),
     }

@@ -8,6 +8,7 @@ is one transaction that also writes its audit row").
 
 import io
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -139,6 +140,31 @@ def evidence_store(*, decision: Decision, frames: dict[tuple[Any, Any], Any]) ->
         path = crypto.store_encrypted_file(buffer.getvalue(), folder="evidence/%s" % decision.pk)
         stored.append({"file": position, "frame": frame, "path": path, "width": image.width, "height": image.height})
     return stored
+
+
+def evidence_expire(*, older_than: timedelta) -> int:
+    """Delete the stored evidence of decisions decided longer ago than ``older_than`` whose reviews
+    are all closed (``SIGILLO_EVIDENCE_RETENTION_DAYS``); the Decision keeps its reasons and says
+    when its evidence went. Return how many files were deleted."""
+    cutoff = timezone.now() - older_than
+    removed = 0
+    # Evidence is stored for decisions that asked for review only.
+    decisions = Decision.objects.filter(verdict=Verdict.REVIEW.value, decided_at__lt=cutoff).exclude(
+        flags__status=Flag.Status.OPEN
+    )
+    for decision in decisions.only("pk", "media").distinct().iterator():
+        if not any(item.get("evidence") for item in decision.media):
+            continue
+        items = []
+        for item in decision.media:
+            if item.get("evidence"):
+                for entry in item["evidence"]:
+                    crypto.delete_file(entry["path"])
+                    removed += 1
+                item = {"evidence": [], "evidence_expired_at": timezone.now().isoformat()}
+            items.append(item)
+        Decision.objects.filter(pk=decision.pk).update(media=items)
+    return removed
 
 
 def review_open(*, decision: Decision) -> Flag:

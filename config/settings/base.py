@@ -301,6 +301,10 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 SIGILLO_SWEEP_INTERVAL = env.float("SIGILLO_SWEEP_INTERVAL", default=60.0)
 SIGILLO_OUTBOX_RETRY_SECONDS = env.float("SIGILLO_OUTBOX_RETRY_SECONDS", default=60.0)
 SIGILLO_ORPHAN_UPLOAD_SECONDS = env.float("SIGILLO_ORPHAN_UPLOAD_SECONDS", default=3600.0)
+#: Retention, enforced by the sweep: a finished request's reference image, and the evidence frames
+#: of a decision whose reviews are closed, are deleted this many days after.
+SIGILLO_REFERENCE_RETENTION_DAYS = env.float("SIGILLO_REFERENCE_RETENTION_DAYS", default=30.0)
+SIGILLO_EVIDENCE_RETENTION_DAYS = env.float("SIGILLO_EVIDENCE_RETENTION_DAYS", default=90.0)
 CELERY_BEAT_SCHEDULE = {
     "sweep": {"task": "sigillo.sweep", "schedule": SIGILLO_SWEEP_INTERVAL, "options": {"queue": "default"}},
     "expire-waiting-generations": {

@@ -317,3 +317,19 @@ def generation_expire_waiting() -> int:
     return expired + Generation.objects.filter(status=Status.CHECKING, pre_decision__created_at__lt=stale).update(
         status=Status.FAILED, reason="The check did not finish in time; nothing was generated.", finished_at=now
     )
+
+
+def references_expire(*, older_than: timedelta) -> int:
+    """Delete the reference images of requests that finished longer ago than ``older_than``
+    (``SIGILLO_REFERENCE_RETENTION_DAYS``): a finished request needs its reference no more. Return how many."""
+    from consent import crypto
+
+    finished = (Status.RELEASED, Status.BLOCKED, Status.WITHHELD, Status.FAILED)
+    expired = Generation.objects.filter(status__in=finished, finished_at__lt=timezone.now() - older_than).exclude(
+        reference_path=""
+    )
+    removed = 0
+    for generation_id, path in expired.values_list("pk", "reference_path"):
+        crypto.delete_file(path)
+        removed += Generation.objects.filter(pk=generation_id, reference_path=path).update(reference_path="")
+    return removed

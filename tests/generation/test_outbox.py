@@ -113,3 +113,53 @@ def test_uploads_no_task_picked_up_are_swept(settings, tmp_path):
     assert crypto.transient_uploads_sweep(older_than=3600) == 1
 
     assert not (tmp_path / old).exists() and (tmp_path / fresh).exists() and (tmp_path / kept).exists()
+
+
+@pytest.mark.django_db
+def test_retention_deletes_old_references_and_the_evidence_of_closed_reviews(registry, settings):  # noqa: F811
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from consent import crypto
+    from generation.tasks import sweep_task
+    from moderation.models import Decision
+    from moderation.services import flag_decide
+    from tests.consent.faces import photo_bytes
+
+    settings.SIGILLO_REFERENCE_RETENTION_DAYS = 30
+    settings.SIGILLO_EVIDENCE_RETENTION_DAYS = 90
+    old = timezone.now() - timedelta(days=91)
+    # A finished request with its reference, and one still waiting for a moderator.
+    from moderation.gate import MediaInput
+
+    reference = MediaInput(name="ref.jpg", data=photo_bytes("kit_harington/johnsnow_test1.jpg"))
+    done = services.generation_request(
+        requester=registry.creator, prompt="a lake", kind="image", use="personal", cameos=[str(registry.kit.pk)],
+        reference=reference,
+    )  # fmt: skip
+    Generation.objects.filter(pk=done.pk).update(status=Status.FAILED, finished_at=old)
+    held, flag = reviewed_request(registry)
+    Generation.objects.filter(pk=held.pk).update(reference_path=crypto.store_encrypted_file(b"x", folder="references"))
+    # A decision that stored evidence, reviewed long ago.
+    evidence = crypto.store_encrypted_file(b"a frame", folder="evidence/old")
+    Decision.objects.filter(pk=held.pre_decision.pk).update(
+        media=[{"faces": []}, {"evidence": [{"file": 0, "frame": None, "path": evidence, "width": 1, "height": 1}]}]
+    )
+    swept = sweep_task()
+    assert swept["evidence_removed"] == 0  # its review is still open
+    assert swept["references_removed"] == 1
+    flag_decide(moderator=registry.moderator, flag=flag, decision="reject", note="No.")
+    Decision.objects.filter(pk=held.pre_decision.pk).update(decided_at=old)
+
+    swept = sweep_task()
+
+    done.refresh_from_db()
+    held.refresh_from_db()
+    assert swept["references_removed"] == 0 and done.reference_path == ""
+    assert held.reference_path  # finished just now (rejected): kept until its own retention ends
+    assert swept["evidence_removed"] == 1
+    kept = Decision.objects.get(pk=held.pre_decision.pk)
+    assert kept.media[1]["evidence"] == [] and kept.media[1]["evidence_expired_at"] and kept.reasons
+    with pytest.raises(FileNotFoundError):
+        crypto.read_encrypted_file(evidence)
