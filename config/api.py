@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from consent.enrollment import EnrollmentRejected
+from consent.errors import EnrollmentError
 from consent.services import CsvImportRejected
 
 
@@ -118,9 +119,12 @@ def _from_service(exc: Exception) -> Exception:
     if isinstance(exc, PermissionError) and exc.errno is None:
         return exceptions.PermissionDenied(str(exc))
     if isinstance(exc, EnrollmentRejected):
+        # The face engine could not run: the service is unavailable (503), not the photos wrong.
+        unavailable = all(error.code == EnrollmentError.ENGINE_UNAVAILABLE for error in exc.errors)
         return ApiError(
             code=ApiErrorCode.ENROLLMENT_REJECTED,
             message="Nothing was registered: %s" % exc,
+            status_code=503 if unavailable else 400,
             photos=[error.as_dict() for error in exc.errors],
         )
     if isinstance(exc, CsvImportRejected):

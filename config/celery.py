@@ -54,5 +54,8 @@ def _warm_models(**kwargs: object) -> None:
 
 @app.task(name="sigillo.ping", ignore_result=False)
 def ping() -> dict[str, object]:
-    """Answer with the worker's host and process, proving a worker took the task."""
-    return {"hostname": socket.gethostname(), "pid": os.getpid()}
+    """Answer with the worker's host and process, proving a worker took the task, and whether its
+    face engine loaded (a worker whose engine cannot load fails every check and registration)."""
+    from consent.faces import engine_status
+
+    return {"hostname": socket.gethostname(), "pid": os.getpid(), "face_engine": engine_status()}

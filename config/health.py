@@ -60,7 +60,10 @@ def check_worker() -> dict[str, Any]:
     finally:
         with contextlib.suppress(Exception):  # nothing to forget when no answer came
             result.forget()
-    return {"worker": answer.get("hostname"), "pid": answer.get("pid")}
+    engine = answer.get("face_engine") or {}
+    if engine.get("ok") is False:
+        raise RuntimeError("the worker's face engine %s cannot load (%s)" % (engine.get("engine"), engine.get("error")))
+    return {"worker": answer.get("hostname"), "pid": answer.get("pid"), "face_engine": engine}
 
 
 @never_cache

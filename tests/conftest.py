@@ -53,9 +53,10 @@ def _media_root(settings: Any, tmp_path: Path) -> None:
 def _fresh_cache() -> None:
     """Start every test with an empty cache (throttle counters and lock-outs live there). The
     embedded install's database cache is rolled back with each test's data instead."""
-    from django.core.cache import cache
+    from django.core.cache import caches
     from django.core.cache.backends.db import DatabaseCache
 
+    cache = caches["default"]  # the backend itself (django.core.cache.cache is a proxy)
     if not isinstance(cache, DatabaseCache):
         cache.clear()
 

@@ -49,6 +49,8 @@ ENGINES = {
 }
 
 _engines: dict[str, FaceEngine] = {}
+#: Engines whose last load failed in this process, and how (reported by the worker's health ping).
+_failures: dict[str, str] = {}
 _lock = threading.Lock()
 
 
@@ -65,16 +67,33 @@ def get_engine(name: str | None = None) -> FaceEngine:
     engine = _engines.get(name)
     if engine is not None:
         return engine
-    if name not in ENGINES:
-        raise EngineUnavailable("Unknown face engine %r; choose one of: %s" % (name, ", ".join(sorted(ENGINES))))
-    with _lock:
-        engine = _engines.get(name)
-        if engine is None:
-            module, class_name = ENGINES[name]
-            engine = getattr(importlib.import_module(module), class_name)()
-            engine.load()
-            _engines[name] = engine
+    try:
+        if name not in ENGINES:
+            raise EngineUnavailable("Unknown face engine %r; choose one of: %s" % (name, ", ".join(sorted(ENGINES))))
+        with _lock:
+            engine = _engines.get(name)
+            if engine is None:
+                module, class_name = ENGINES[name]
+                engine = getattr(importlib.import_module(module), class_name)()
+                engine.load()
+                _engines[name] = engine
+    except Exception as error:
+        _failures[name] = type(error).__name__
+        raise
+    _failures.pop(name, None)
     return engine
+
+
+def engine_status(name: str | None = None) -> dict[str, object]:
+    """Whether this process has loaded the face engine, or why its last load failed (for /healthz;
+    loads nothing)."""
+    if name is None:
+        from django.conf import settings
+
+        name = settings.SIGILLO_FACE_ENGINE
+    if name in _failures:
+        return {"ok": False, "engine": name, "error": _failures[name]}
+    return {"ok": True, "engine": name, "loaded": name in _engines}
 
 
 def available_engines() -> dict[str, str | None]:
@@ -90,3 +109,4 @@ def clear_engine_cache() -> None:
     """Forget the engines made so far (tests use it after changing the settings)."""
     with _lock:
         _engines.clear()
+        _failures.clear()

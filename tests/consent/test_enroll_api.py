@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from accounts.roles import Role
@@ -296,3 +297,31 @@ def test_preview_draws_boxes_without_storing_anything(api_client, make_user):
     photo = response.json()["photos"][0]
     assert len(photo["faces"]) == 2 and photo["chosen"] == 0
     assert stored() == before
+
+
+@pytest.mark.django_db
+def test_a_registration_when_the_face_engine_cannot_load_is_503_and_stores_nothing(api_client, make_user, settings):
+    from consent.faces import clear_engine_cache
+    from consent.models import Likeness
+
+    settings.SIGILLO_FACE_ENGINE = "insightface"
+    settings.SIGILLO_INSIGHTFACE_MODEL_DIR = "/nonexistent/pack"
+    clear_engine_cache()
+    api_client.force_authenticate(make_user(Role.RIGHTS_HOLDER))
+    try:
+        response = api_client.post(
+            "/api/v1/likenesses/",
+            {
+                "display_name": "Kit Harington",
+                "photos": [SimpleUploadedFile("kit.jpg", photo_bytes("kit_harington/john1.jpg"))],
+            },
+            format="multipart",
+        )
+    finally:
+        clear_engine_cache()
+
+    assert response.status_code == 503, response.content
+    error = response.json()["error"]
+    assert error["code"] == "enrollment_rejected" and [p["code"] for p in error["photos"]] == ["engine_unavailable"]
+    assert "/nonexistent" not in response.content.decode()  # the reason stays in the log
+    assert not Likeness.objects.exists()

@@ -29,6 +29,7 @@ from consent.faces import (
     ImageRejected,
     MatchLevel,
     available_engines,
+    engine_status,
     get_engine,
     load_image,
     quality_problem,
@@ -294,6 +295,9 @@ def test_engine_is_made_once_per_process_by_name(engine: FaceEngine, settings: A
     settings.SIGILLO_FACE_ENGINE = "nonexistent"
     with pytest.raises(EngineUnavailable, match="Unknown face engine 'nonexistent'"):
         get_engine()
+    # What the worker's health ping reports: the failure, and the engines that loaded.
+    assert engine_status() == {"ok": False, "engine": "nonexistent", "error": "EngineUnavailable"}
+    assert engine_status("dlib") == {"ok": True, "engine": "dlib", "loaded": True}
 
 
 @pytest.mark.parametrize("pack", ["missing", "empty", "unrelated"])

@@ -59,3 +59,16 @@ def test_healthz_is_503_when_the_broker_is_down(client, monkeypatch, make_user):
     checks = response.json()["checks"]
     assert checks["broker"]["ok"] is False
     assert checks["worker"] == {"ok": False, "error": "broker down"}
+
+
+@pytest.mark.worker
+def test_healthz_is_503_when_the_workers_face_engine_cannot_load(client, start_worker, settings, make_user):
+    settings.SIGILLO_HEALTH_WORKER_TIMEOUT = 120.0  # the worker warms its models before it answers
+    start_worker(SIGILLO_WORKER_WARM="true", SIGILLO_FACE_ENGINE="nonexistent")
+    client.force_login(make_user(Role.MODERATOR))
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 503, response.content
+    worker = response.json()["checks"]["worker"]
+    assert worker["ok"] is False and "face engine nonexistent cannot load" in worker["error"]
