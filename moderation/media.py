@@ -191,7 +191,7 @@ def animation_frames(data: bytes, *, max_frames: int | None = None) -> list[Fram
     ``SIGILLO_VIDEO_MAX_FRAMES``), in its colour channels, with its time; or raise MediaUndecodable."""
     from PIL import ImageSequence
 
-    from consent.faces.base import ANIMATED_FORMATS, _to_rgb
+    from consent.faces.base import ANIMATED_FORMATS, image_rgb
 
     max_frames = max_frames or settings.SIGILLO_VIDEO_MAX_FRAMES
     max_pixels = settings.SIGILLO_MAX_IMAGE_PIXELS
@@ -212,7 +212,7 @@ def animation_frames(data: bytes, *, max_frames: int | None = None) -> list[Fram
             frames, elapsed = [], 0.0
             for index, frame in enumerate(ImageSequence.Iterator(image)):
                 if index in wanted:
-                    frames.append(Frame(image=_to_rgb(frame.copy()), index=index, time=round(elapsed, 3)))
+                    frames.append(Frame(image=image_rgb(frame.copy()), index=index, time=round(elapsed, 3)))
                 elapsed += float(frame.info.get("duration") or 0) / 1000
     except MediaUndecodable:
         raise

@@ -192,10 +192,10 @@ def load_image(data: bytes, *, max_pixels: int | None = None) -> Image.Image:
         ) from error
     if width <= 0 or height <= 0:
         raise ImageRejected(ImageRejectCode.NOT_AN_IMAGE, "The image has no pixels.")
-    return _to_rgb(image)
+    return image_rgb(image)
 
 
-def _to_rgb(image: Image.Image) -> Image.Image:
+def image_rgb(image: Image.Image) -> Image.Image:
     if image.mode == "RGB":
         return image
     if image.mode.startswith("I;16") or image.mode == "I":

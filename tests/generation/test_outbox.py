@@ -11,21 +11,10 @@ from generation.models import Generation
 from generation.outbox import outbox_sweep
 from generation.tasks import generation_generate_task
 from moderation.models import Flag
+from tests.generation.requests import reviewed_request
 from tests.moderation.conftest import registry  # noqa: F401 - the fixture
 
 Status = Generation.Status
-
-
-def reviewed_request(registry):  # noqa: F811
-    generation = services.generation_request(
-        requester=registry.creator,
-        prompt="a senator led away in handcuffs, news photo",
-        kind="image",
-        use="personal",
-        cameos=[],
-    )
-    assert generation.status == Status.IN_REVIEW  # deceptive_political: review
-    return generation, Flag.objects.get(gate_decision=generation.pre_decision)
 
 
 @pytest.mark.django_db(transaction=True)

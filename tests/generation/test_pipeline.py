@@ -15,6 +15,7 @@ from generation.provenance.watermark import watermark_read
 from moderation.gate import MediaInput
 from moderation.reasons import ReasonCode
 from tests.consent.faces import photo_bytes, photo_image
+from tests.generation.requests import reviewed_request
 from tests.moderation.conftest import registry  # noqa: F401 - the fixture
 
 Status = Generation.Status
@@ -255,17 +256,7 @@ def test_a_request_waiting_for_consent_stops_when_the_answer_is_no_or_never_come
 
 @pytest.mark.django_db
 def test_a_moderator_approving_a_reviewed_request_queues_it(registry, api_client, django_capture_on_commit_callbacks):  # noqa: F811
-    from moderation.models import Flag
-
-    generation = services.generation_request(
-        requester=registry.creator,
-        prompt="a senator led away in handcuffs, news photo",
-        kind="image",
-        use="personal",
-        cameos=[],
-    )
-    assert generation.status == Status.IN_REVIEW  # deceptive_political: review
-    flag = Flag.objects.get(gate_decision=generation.pre_decision)
+    generation, flag = reviewed_request(registry)
     api_client.force_authenticate(registry.moderator)
 
     with django_capture_on_commit_callbacks(execute=True):
