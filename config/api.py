@@ -19,6 +19,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from config.uploads import UploadTooLarge
 from consent.enrollment import EnrollmentRejected
 from consent.errors import EnrollmentError
 from consent.services import CsvImportRejected
@@ -37,6 +38,7 @@ class ApiErrorCode(StrEnum):
     ENROLLMENT_REJECTED = "enrollment_rejected"
     IMPORT_REJECTED = "import_rejected"
     CONFLICT = "conflict"
+    TOO_LARGE = "too_large"
     ERROR = "error"
 
 
@@ -116,6 +118,8 @@ def _from_service(exc: Exception) -> Exception:
                 for field, items in exc.error_dict.items()
             }
         )
+    if isinstance(exc, UploadTooLarge):
+        return ApiError(code=ApiErrorCode.TOO_LARGE, message=str(exc), status_code=413)
     if isinstance(exc, PermissionError) and exc.errno is None:
         return exceptions.PermissionDenied(str(exc))
     if isinstance(exc, EnrollmentRejected):
@@ -166,6 +170,7 @@ _PLAIN_ERRORS = {
     403: (ApiErrorCode.PERMISSION_DENIED, "You do not have permission to perform this action."),
     404: (ApiErrorCode.NOT_FOUND, "Not found."),
     405: (ApiErrorCode.METHOD_NOT_ALLOWED, "Method not allowed."),
+    413: (ApiErrorCode.TOO_LARGE, "The request is larger than Sigillo accepts."),
 }
 _SERVER_ERROR = (ApiErrorCode.ERROR, "Something went wrong on our side; it was logged. Please try again later.")
 
@@ -186,6 +191,8 @@ class ApiErrorMiddleware:
         response = self.get_response(request)
         if response.status_code < 400 or not request.path.startswith("/api/") or isinstance(response, Response):
             return response
+        if response.get("Content-Type", "").startswith("application/json"):
+            return response  # already in the API's shape (e.g. a body refused as too large)
         from django.http import JsonResponse
 
         code, message = _PLAIN_ERRORS.get(response.status_code, _SERVER_ERROR)

@@ -129,6 +129,8 @@ def sample_video_frames(
     if demuxer is None:
         raise MediaUndecodable("not an image or a video Sigillo reads (JPEG, PNG, WebP, GIF; %s)" % VIDEO_FORMATS_NAMED)
     max_decoded, decode_budget = settings.SIGILLO_VIDEO_MAX_DECODED_FRAMES, settings.SIGILLO_VIDEO_MAX_DECODE_SECONDS
+    # Memory is bounded: the frames kept (at most max_frames + 1 at once) share a pixel budget.
+    frame_pixels = settings.SIGILLO_VIDEO_MAX_SAMPLED_PIXELS // (max_frames + 1)
     started = time.monotonic()
     try:
         container = av.open(io.BytesIO(data), mode="r", format=demuxer)
@@ -167,9 +169,10 @@ def sample_video_frames(
                     previous = thumbnail
                 if next_time is not None and seconds < next_time - 1e-6 and not new_shot:
                     continue
-                image = frame.to_image().convert("RGB")
-                if max_pixels and image.width * image.height > max_pixels:
+                if max_pixels and frame.width * frame.height > max_pixels:
                     raise MediaUndecodable("the video's frames are too large")
+                size = fitted_size(frame.width, frame.height, frame_pixels)
+                image = frame.to_image(width=size[0], height=size[1]).convert("RGB")
                 picks.append(Frame(image=image, index=index, time=seconds))
                 start = picks[0].time or 0.0
                 next_time = start + interval * (int((seconds - start) / interval + 1e-6) + 1)
@@ -184,6 +187,14 @@ def sample_video_frames(
     if not picks:
         raise MediaUndecodable("the video has no frames")
     return picks
+
+
+def fitted_size(width: int, height: int, max_pixels: int) -> tuple[int, int]:
+    """``(width, height)``, scaled down (aspect kept) to at most ``max_pixels`` pixels."""
+    if width * height <= max_pixels:
+        return width, height
+    scale = (max_pixels / (width * height)) ** 0.5
+    return max(1, int(width * scale)), max(1, int(height * scale))
 
 
 def animation_frames(data: bytes, *, max_frames: int | None = None) -> list[Frame]:
@@ -209,10 +220,18 @@ def animation_frames(data: bytes, *, max_frames: int | None = None) -> list[Fram
                 if count <= max_frames
                 else {round(i * (count - 1) / (max_frames - 1)) for i in range(max_frames)}
             )
+            frame_pixels = settings.SIGILLO_VIDEO_MAX_SAMPLED_PIXELS // len(wanted)
+            budget, started = settings.SIGILLO_VIDEO_MAX_DECODE_SECONDS, time.monotonic()
             frames, elapsed = [], 0.0
             for index, frame in enumerate(ImageSequence.Iterator(image)):
+                if time.monotonic() - started > budget:
+                    raise MediaUndecodable("the animated image took longer than %g s to decode" % budget)
                 if index in wanted:
-                    frames.append(Frame(image=image_rgb(frame.copy()), index=index, time=round(elapsed, 3)))
+                    rgb = image_rgb(frame.copy())
+                    size = fitted_size(rgb.width, rgb.height, frame_pixels)
+                    if size != rgb.size:
+                        rgb = rgb.resize(size, Image.Resampling.BILINEAR)
+                    frames.append(Frame(image=rgb, index=index, time=round(elapsed, 3)))
                 elapsed += float(frame.info.get("duration") or 0) / 1000
     except MediaUndecodable:
         raise

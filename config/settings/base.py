@@ -44,6 +44,8 @@ MIDDLEWARE = [
     "config.api.ApiErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "config.security.SecurityHeadersMiddleware",
+    # Bodies over their limit are refused before they are read (config/uploads.py).
+    "config.uploads.RequestSizeMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -162,6 +164,19 @@ SIGILLO_UPLOAD_MAX_BYTES = env.int("SIGILLO_UPLOAD_MAX_BYTES", default=15 * 1024
 SIGILLO_ENROLL_MAX_PHOTOS = env.int("SIGILLO_ENROLL_MAX_PHOTOS", default=10)
 DATA_UPLOAD_MAX_MEMORY_SIZE = SIGILLO_UPLOAD_MAX_BYTES * 2
 FILE_UPLOAD_MAX_MEMORY_SIZE = SIGILLO_UPLOAD_MAX_BYTES
+#: Every photo of an enrollment and its estate document; more files in one request: 400.
+DATA_UPLOAD_MAX_NUMBER_FILES = SIGILLO_ENROLL_MAX_PHOTOS + 1
+#: The largest request body, refused unread by its Content-Length (config/uploads.py); set the
+#: reverse proxy's limit (nginx client_max_body_size) to the same.
+SIGILLO_REQUEST_MAX_BYTES = env.int(
+    "SIGILLO_REQUEST_MAX_BYTES", default=SIGILLO_UPLOAD_MAX_BYTES * DATA_UPLOAD_MAX_NUMBER_FILES + 1024 * 1024
+)
+#: A file is stopped at SIGILLO_UPLOAD_MAX_BYTES while it streams in, before anything is kept.
+FILE_UPLOAD_HANDLERS = [
+    "config.uploads.LimitedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # Photos for the demo likenesses of `make run` (never shipped with the product): by default the
 # shared folder beside the checkout.
@@ -192,6 +207,10 @@ SIGILLO_VIDEO_MAX_SECONDS = env.float("SIGILLO_VIDEO_MAX_SECONDS", default=600.0
 #: refused, not decoded for minutes), and seconds of decoding at most.
 SIGILLO_VIDEO_MAX_DECODED_FRAMES = env.int("SIGILLO_VIDEO_MAX_DECODED_FRAMES", default=36_000)
 SIGILLO_VIDEO_MAX_DECODE_SECONDS = env.float("SIGILLO_VIDEO_MAX_DECODE_SECONDS", default=60.0)
+#: Pixels of all the frames kept from one video or animation together (memory: 3 bytes each);
+#: larger frames are scaled down to their share. 500M (1.5 GB): each of 241 frames keeps up to
+#: 2,074,688 pixels, a 1080p frame whole; a 4K frame is scaled to about 1080p.
+SIGILLO_VIDEO_MAX_SAMPLED_PIXELS = env.int("SIGILLO_VIDEO_MAX_SAMPLED_PIXELS", default=500_000_000)
 SIGILLO_GATE_MAX_FILES = env.int("SIGILLO_GATE_MAX_FILES", default=4)
 SIGILLO_PROMPT_MAX_LENGTH = env.int("SIGILLO_PROMPT_MAX_LENGTH", default=2000)
 

@@ -10,7 +10,7 @@ from PIL import Image
 
 from consent import crypto
 from generation.models import Generation
-from moderation.media import encode_mp4
+from moderation.media import animation_frames, encode_mp4, sample_video_frames
 from moderation.reasons import ReasonCode, Verdict
 from tests.consent.faces import encode, photo_image
 
@@ -89,6 +89,37 @@ def test_a_video_of_more_frames_than_the_cap_is_refused_not_decoded(api_client, 
 
     assert codes(decision) == [ReasonCode.MEDIA_UNDECODABLE] and decision["verdict"] == Verdict.BLOCK
     assert "more than 10 frames" in decision["reasons"][0]["detail"]
+
+
+def test_the_frames_kept_from_a_video_share_a_bounded_pixel_budget_and_still_show_the_face(
+    api_client, registry, settings
+):
+    budget = 4 * 640 * 480
+    settings.SIGILLO_VIDEO_MAX_SAMPLED_PIXELS = budget
+    settings.SIGILLO_VIDEO_MAX_FRAMES = 3
+    face = photo_image(OBAMA)
+    canvas = blank((1440, 1080))
+    canvas.paste(face.resize((face.width * 1080 // face.height, 1080)), (300, 0))
+    clip = encode_mp4([canvas] * 8, fps=4, width=1440, height=1080)
+
+    frames = sample_video_frames(clip)
+    decision = check(api_client, registry.creator, "clip.mp4", clip)
+
+    assert len(frames) <= 4 and sum(frame.image.width * frame.image.height for frame in frames) <= budget
+    assert all(frame.image.width < 1440 for frame in frames)  # scaled down, not kept whole
+    assert decision["verdict"] == Verdict.BLOCK and ReasonCode.REGISTERED_FACE in codes(decision)
+
+
+def test_the_frames_kept_from_an_animation_share_a_bounded_pixel_budget(settings):
+    budget = 3 * 100 * 100
+    settings.SIGILLO_VIDEO_MAX_SAMPLED_PIXELS = budget
+    out = io.BytesIO()
+    frames = [Image.new("RGB", (400, 300), (40 * index, 90, 150)) for index in range(3)]
+    frames[0].save(out, format="GIF", save_all=True, append_images=frames[1:], duration=100)
+
+    kept = animation_frames(out.getvalue())
+
+    assert len(kept) == 3 and sum(frame.image.width * frame.image.height for frame in kept) <= budget
 
 
 def post_generation(api_client, user, name, data):
