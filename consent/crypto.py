@@ -71,7 +71,7 @@ def delete_file(relative: str) -> None:
 
 
 #: Folders of uploads waiting for a worker (checks, registrations); what a task never picked up is swept.
-TRANSIENT_FOLDERS = ("gate", "enrollment")
+TRANSIENT_FOLDERS = ("gate", "enrollment", "verify")
 
 
 def transient_uploads_sweep(*, older_than: float) -> int:

@@ -1,13 +1,19 @@
 """Celery tasks of the registry: thin, by id, idempotent."""
 
 from celery import shared_task
+from django.conf import settings
 
 from consent import crypto
 from consent.models import LivenessCheck
 from consent.verification import liveness_judge
 
 
-@shared_task(name="consent.liveness_judge", acks_late=True)
+@shared_task(
+    name="consent.liveness_judge",
+    acks_late=True,
+    soft_time_limit=settings.SIGILLO_GATE_ASYNC_TIMEOUT,
+    time_limit=settings.SIGILLO_GATE_ASYNC_TIMEOUT + 30,
+)
 def liveness_judge_task(*, check_id: str, path: str) -> str:
     """Judge the video of a live selfie check; the uploaded file is deleted afterwards."""
     try:
@@ -17,7 +23,11 @@ def liveness_judge_task(*, check_id: str, path: str) -> str:
         crypto.delete_file(path)
 
 
-@shared_task(name="consent.enrollment")
+@shared_task(
+    name="consent.enrollment",
+    soft_time_limit=settings.SIGILLO_ENROLL_TIMEOUT,
+    time_limit=settings.SIGILLO_ENROLL_TIMEOUT + 30,
+)
 def enrollment_task(*, action: str, actor_id: int, fields: dict, photos: list[dict], document: dict | None) -> dict:
     """Enroll, add photos or preview faces (``consent.jobs``); the uploaded files are deleted afterwards.
 

@@ -55,13 +55,32 @@ def _run_or_fail(step: Callable[..., object], generation_id: str, what: str) -> 
         raise
 
 
+@shared_task(
+    name="generation.verify",
+    soft_time_limit=settings.SIGILLO_VERIFY_TIMEOUT,
+    time_limit=settings.SIGILLO_VERIFY_TIMEOUT + 5,
+)
+def provenance_verify_task(*, name: str, path: str) -> dict:
+    """Verify an uploaded file's provenance (``generation.verify``); the file is deleted afterwards.
+
+    The soft limit answers "timeout"; the hard one ends the pool process a decoder holds.
+    """
+    from consent import crypto
+    from generation.verify import verify_run
+
+    try:
+        return verify_run(name=name, data=crypto.read_encrypted_file(path))
+    finally:
+        crypto.delete_file(path)
+
+
 @shared_task(name="generation.expire_waiting")
 def generation_expire_waiting_task() -> int:
     """Stop requests that waited too long for a rights holder's answer (scheduled by beat)."""
     return services.generation_expire_waiting()
 
 
-@shared_task(name="generation.released_faces_link")
+@shared_task(name="generation.released_faces_link", soft_time_limit=600, time_limit=660)
 def released_faces_link_task(likeness_id: str) -> None:
     """Link past releases that showed a newly enrolled face to its likeness (``generation.appearances``)."""
     from generation.appearances import released_faces_link_quietly
@@ -72,12 +91,14 @@ def released_faces_link_task(likeness_id: str) -> None:
 @shared_task(name="sigillo.sweep")
 def sweep_task() -> dict:
     """Send again the tasks generations still wait for, delete uploads no task picked up, and what is
-    past its retention period: references of finished requests, evidence of closed reviews (beat)."""
+    past its retention period: references of finished requests, evidence of closed reviews; then
+    anchor the audit trail with a signed checkpoint outside the database (beat)."""
     from datetime import timedelta
 
     from consent.crypto import transient_uploads_sweep
     from generation.outbox import outbox_sweep
     from generation.services.request import references_expire
+    from moderation.audit import audit_sweep
     from moderation.decisions import evidence_expire
 
     return {
@@ -85,4 +106,5 @@ def sweep_task() -> dict:
         "uploads_removed": transient_uploads_sweep(older_than=settings.SIGILLO_ORPHAN_UPLOAD_SECONDS),
         "references_removed": references_expire(older_than=timedelta(days=settings.SIGILLO_REFERENCE_RETENTION_DAYS)),
         "evidence_removed": evidence_expire(older_than=timedelta(days=settings.SIGILLO_EVIDENCE_RETENTION_DAYS)),
+        **audit_sweep(),
     }

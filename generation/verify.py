@@ -7,6 +7,7 @@ released generations' stored hashes; fine at this size, a BK-tree or a bit index
 """
 
 import io
+import logging
 import uuid
 import warnings
 from dataclasses import dataclass, field
@@ -18,6 +19,8 @@ from PIL import Image
 
 from generation.models import Generation
 from moderation.media import MediaUndecodable
+
+logger = logging.getLogger(__name__)
 
 #: Largest Hamming distance (out of 64 bits) at which two perceptual hashes are the same picture.
 PHASH_MAX_DISTANCE = 8
@@ -205,3 +208,55 @@ def provenance_verify(*, name: str, data: bytes) -> VerifyResult:
         receipts=_receipts(generation),
         message="Made with Sigillo (found by %s)." % ", ".join(methods),
     )
+
+
+class VerifyUnavailable(Exception):
+    """No verifying worker answered within ``SIGILLO_VERIFY_TIMEOUT`` (the file was too costly, or
+    no worker runs): the caller answers 503 and nothing was concluded about the file."""
+
+
+def verify_run(*, name: str, data: bytes) -> dict[str, Any]:
+    """``provenance_verify`` as plain data (what a worker answers): the result, or why not."""
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    try:
+        return {"result": provenance_verify(name=name, data=data).as_dict()}
+    except MediaUndecodable as error:
+        return {"undecodable": error.message}
+    except SoftTimeLimitExceeded:
+        return {"timeout": True}
+
+
+def provenance_verify_job(*, name: str, data: bytes) -> VerifyResult:
+    """``provenance_verify`` where decoding is bounded: in a scanning worker whose task has soft and
+    hard time limits of ``SIGILLO_VERIFY_TIMEOUT`` (or here, with ``SIGILLO_GATE_EXECUTION=inline``).
+
+    The anonymous verify endpoint never decodes in the web process: a file built to be costly holds
+    one worker process for at most the time limit. Raise ``MediaUndecodable`` or ``VerifyUnavailable``.
+    """
+    if settings.SIGILLO_GATE_EXECUTION == "inline":
+        answer = verify_run(name=name, data=data)
+    else:
+        answer = _in_worker(name, data)
+    if "undecodable" in answer:
+        raise MediaUndecodable(answer["undecodable"])
+    if "result" not in answer:
+        raise VerifyUnavailable("the file could not be checked within %g s" % settings.SIGILLO_VERIFY_TIMEOUT)
+    return VerifyResult(**answer["result"])
+
+
+def _in_worker(name: str, data: bytes) -> dict[str, Any]:
+    from consent import crypto
+    from generation.tasks import provenance_verify_task
+
+    timeout = settings.SIGILLO_VERIFY_TIMEOUT
+    path = crypto.store_encrypted_file(data, folder="verify")
+    try:
+        # A task still queued when the request gives up never runs (``expires``); the task deletes the file.
+        result = provenance_verify_task.apply_async(
+            kwargs={"name": name, "path": path}, queue="scanning", expires=timeout
+        )
+        return result.get(timeout=timeout + 5, disable_sync_subtasks=False)
+    except Exception as error:
+        logger.warning("verify did not finish: %s", type(error).__name__)
+        return {"timeout": True}

@@ -13,11 +13,14 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from config.throttles import page_throttled
-from generation.verify import provenance_verify
+from generation.verify import VerifyUnavailable, provenance_verify_job
 from moderation.media import MediaUndecodable
 
 #: The API's error code for a file that is neither a PNG, a JPEG nor a video.
 UNDECODABLE = "undecodable"
+#: The API's error code when no worker finished the check within SIGILLO_VERIFY_TIMEOUT (503).
+UNAVAILABLE = "unavailable"
+UNAVAILABLE_MESSAGE = "The file could not be checked now (it took too long, or no worker answered); try again later."
 
 
 class VerifyInputSerializer(serializers.Serializer):
@@ -31,16 +34,19 @@ class ProvenanceVerifyApi(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "verify"
 
-    @extend_schema(request=VerifyInputSerializer, responses={200: dict})
+    @extend_schema(request=VerifyInputSerializer, responses={200: dict, 400: dict, 503: dict})
     def post(self, request: Request) -> Response:
         serializer = VerifyInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         upload = serializer.validated_data["file"]
         try:
-            result = provenance_verify(name=upload.name or "file", data=upload.read())
+            result = provenance_verify_job(name=upload.name or "file", data=upload.read())
         except MediaUndecodable as error:
             body = {"code": UNDECODABLE, "detail": "Not an image or a video Sigillo can read: %s." % error.message}
             return Response(body, status=status.HTTP_400_BAD_REQUEST)
+        except VerifyUnavailable:
+            body = {"code": UNAVAILABLE, "detail": UNAVAILABLE_MESSAGE}
+            return Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE)
         return Response(result.as_dict())
 
 
@@ -59,8 +65,11 @@ def verify_page(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            result = provenance_verify(name=upload.name or "file", data=upload.read())
+            result = provenance_verify_job(name=upload.name or "file", data=upload.read())
         except MediaUndecodable as error:
             form.add_error("file", "Not an image or a video Sigillo can read: %s." % error.message)
+        except VerifyUnavailable:
+            form.add_error(None, UNAVAILABLE_MESSAGE)
+            return render(request, "generation/verify.html", {"form": form, "result": None}, status=503)
     status_code = 400 if form.errors else 200
     return render(request, "generation/verify.html", {"form": form, "result": result}, status=status_code)

@@ -190,6 +190,9 @@ SIGILLO_GATE_TIMEOUT = env.float("SIGILLO_GATE_TIMEOUT", default=60.0)
 SIGILLO_GATE_ASYNC_TIMEOUT = env.float("SIGILLO_GATE_ASYNC_TIMEOUT", default=600.0)
 #: Seconds a registration (or a preview of its photos) waits for the worker that runs the face engine.
 SIGILLO_ENROLL_TIMEOUT = env.float("SIGILLO_ENROLL_TIMEOUT", default=120.0)
+#: Seconds a provenance check (the public verify endpoint and page) may take in a scanning worker:
+#: its task's soft and hard time limits, and how long the request waits; then 503.
+SIGILLO_VERIFY_TIMEOUT = env.float("SIGILLO_VERIFY_TIMEOUT", default=30.0)
 # What an unknown face in reference media yields: allow, review or block.
 SIGILLO_GATE_UNKNOWN_FACE = env("SIGILLO_GATE_UNKNOWN_FACE", default="review")
 # The one video sampler of checks, scans and output scans (moderation.media.sample_video_frames):

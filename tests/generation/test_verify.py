@@ -128,3 +128,28 @@ def test_the_public_page_verifies_an_upload(client, released):
     response = client.post("/verify/", {"file": _named(crypto.read_encrypted_file(released.output_path), "out.png")})
     assert "Made with Sigillo" in response.content.decode() and str(released.pk) in response.content.decode()
     assert "a portrait" not in response.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.worker
+def test_a_file_built_to_be_costly_holds_a_worker_only_until_the_time_limit(
+    api_client, settings, start_worker, tmp_path
+):
+    """A 120 KB PNG of 36M flat pixels costs seconds of watermark reading: the web process only waits
+    for a worker whose task is limited to SIGILLO_VERIFY_TIMEOUT, answers 503, and the worker lives on."""
+    worker = start_worker(SIGILLO_VERIFY_TIMEOUT="2")
+    settings.SIGILLO_GATE_EXECUTION = "worker"
+    settings.SIGILLO_VERIFY_TIMEOUT = 2
+    costly = io.BytesIO()
+    Image.new("RGB", (6000, 6000), (120, 130, 140)).save(costly, format="PNG", optimize=True)
+    assert len(costly.getvalue()) < 200_000
+
+    response = upload(api_client, costly.getvalue(), "costly.png")
+
+    assert response.status_code == 503, response.content
+    assert response.json()["code"] == "unavailable"
+    assert worker.process.poll() is None
+    from config.celery import app
+
+    assert app.control.ping(timeout=10), "the worker stopped answering"
+    assert "time limit" in worker.output().lower()  # the limit ended the decoding

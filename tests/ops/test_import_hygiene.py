@@ -119,6 +119,8 @@ def test_requests_that_need_models_leave_them_to_the_worker(registry, celery_wor
         image = [("images", ("ref.jpg", photo_bytes("obama/obama2.jpg")))]
         check = call(registry.creator, "POST", "/api/v1/checks/", data={"prompt": "a man in a garden"}, files=image)
         assert check.status_code == 200 and check.json()["verdict"] == "block", check.content
+        verified = requests.post(base + "/api/v1/provenance/verify/", files={"file": image[0][1]}, timeout=180)
+        assert verified.status_code == 200 and verified.json()["found"] is False, verified.content
 
         consent_services.consent_set(
             actor=registry.kit_owner,
