@@ -107,10 +107,12 @@ class AuditEventQuerySet(models.QuerySet):
 
 
 class AuditEvent(models.Model):
-    """One entry of the append-only audit trail; each row carries the hash of the one before.
+    """One entry of the append-only audit trail; ``hash`` is an HMAC (``moderation.audit``, keyed
+    outside the database) of every other column, ``prev_hash`` the one of the entry before.
 
     Nothing in the application can change or remove an entry: the model and its queryset
-    refuse, and on PostgreSQL a trigger refuses UPDATE and DELETE too (see the migrations).
+    refuse; on PostgreSQL triggers refuse UPDATE, DELETE and TRUNCATE (see the migrations), and
+    the application's role may only INSERT and SELECT (``manage.py audit_grants``).
     """
 
     seq = models.BigAutoField(primary_key=True)

@@ -8,8 +8,19 @@ PY="${SIGILLO_PYTHON:-.venv/bin/python}"
 HOST="${SIGILLO_HOST:-127.0.0.1}"
 PORT="${SIGILLO_PORT:-8000}"
 
-"$PY" manage.py migrate --noinput -v0
-"$PY" manage.py createcachetable
+# On PostgreSQL with separate roles, DATABASE_URL is the application's role, which may only append
+# to and read the audit trail; the owner of the tables (SIGILLO_MIGRATE_DATABASE_URL) migrates, then
+# grants the application its rights (README, "Scaling past one machine").
+as_owner() {
+  if [ -n "${SIGILLO_MIGRATE_DATABASE_URL:-}" ]; then DATABASE_URL="$SIGILLO_MIGRATE_DATABASE_URL" "$@"; else "$@"; fi
+}
+as_owner "$PY" manage.py migrate --noinput -v0
+as_owner "$PY" manage.py createcachetable
+if [ -n "${SIGILLO_MIGRATE_DATABASE_URL:-}" ]; then
+  app_role=$("$PY" -c 'import sys, environ; print(environ.Env.db_url_config(sys.argv[1])["USER"])' \
+    "${DATABASE_URL:?DATABASE_URL must name the application role when SIGILLO_MIGRATE_DATABASE_URL is set}")
+  as_owner "$PY" manage.py audit_grants --app-role "$app_role"
+fi
 "$PY" manage.py collectstatic --noinput -v0
 "$PY" manage.py seed_demo
 

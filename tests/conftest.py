@@ -50,6 +50,33 @@ def _media_root(settings: Any, tmp_path: Path) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _audit_checkpoints(settings: Any, tmp_path: Path) -> None:
+    """Give every test its own audit checkpoint file: a shared one would outlive the test's rolled
+    back trail, and the next test's trail would rightly look truncated."""
+    settings.SIGILLO_AUDIT_CHECKPOINT_FILE = tmp_path / "audit-checkpoints.jsonl"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _flush_past_the_audit_trigger() -> Iterator[None]:
+    """Let Django empty the tables after a transactional test on PostgreSQL.
+
+    Its flush TRUNCATEs every table, and the audit table refuses TRUNCATE (a trigger, migration
+    0008 of moderation). The suite connects as a superuser, which may switch triggers off for its
+    own transaction: the flush does so, and nothing else does.
+    """
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    original = DatabaseOperations.execute_sql_flush
+
+    def execute_sql_flush(self: Any, sql_list: list[str]) -> None:
+        original(self, ["SET LOCAL session_replication_role = replica", *sql_list])
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(DatabaseOperations, "execute_sql_flush", execute_sql_flush)
+        yield
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache() -> None:
     """Start every test with an empty cache (throttle counters and lock-outs live there). The
     embedded install's database cache is rolled back with each test's data instead."""

@@ -253,6 +253,19 @@ SIGILLO_C2PA_DEV_CERTIFICATE = env.bool("SIGILLO_C2PA_DEV_CERTIFICATE", default=
 # Biometric data at rest (photos, embeddings): comma-separated Fernet keys, newest first.
 SIGILLO_BIOMETRIC_KEYS = env.list("SIGILLO_BIOMETRIC_KEYS", default=[])
 
+# The audit trail (moderation/audit.py). Every row carries an HMAC-SHA256 keyed with
+# SIGILLO_AUDIT_KEY, which is kept out of the database (required in production; local and test
+# settings derive one from the secret key), and the sweep appends signed checkpoints of its newest
+# row to SIGILLO_AUDIT_CHECKPOINT_FILE, a file outside the database: whoever can write the table can
+# neither forge rows nor remove the newest unnoticed. On PostgreSQL, DATABASE_URL names a role that
+# may only append to and read the audit table (`manage.py audit_grants`), and the scripts migrate
+# as the owner of the tables, SIGILLO_MIGRATE_DATABASE_URL, when it is given.
+SIGILLO_AUDIT_KEY = env("SIGILLO_AUDIT_KEY", default="")
+SIGILLO_AUDIT_CHECKPOINT_FILE = Path(
+    env("SIGILLO_AUDIT_CHECKPOINT_FILE", default=str(VAR_DIR / "audit-checkpoints.jsonl"))
+)
+SIGILLO_MIGRATE_DATABASE_URL = env("SIGILLO_MIGRATE_DATABASE_URL", default="")
+
 # Django REST framework and the OpenAPI schema.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -12,4 +12,9 @@ if not SIGILLO_BIOMETRIC_KEYS:  # noqa: F405
 
     SIGILLO_BIOMETRIC_KEYS = [derive_key(SECRET_KEY)]
 
+if not SIGILLO_AUDIT_KEY:  # noqa: F405
+    from moderation.audit_key import derive_audit_key
+
+    SIGILLO_AUDIT_KEY = derive_audit_key(SECRET_KEY)
+
 SIGILLO_C2PA_DEV_CERTIFICATE = env.bool("SIGILLO_C2PA_DEV_CERTIFICATE", default=True)

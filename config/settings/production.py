@@ -8,6 +8,8 @@ SECRET_KEY = env("DJANGO_SECRET_KEY")  # ImproperlyConfigured when missing: refu
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 # Photos and embeddings are encrypted with these keys; no default.
 SIGILLO_BIOMETRIC_KEYS = env.list("SIGILLO_BIOMETRIC_KEYS")
+# The audit trail's HMAC key: outside the database, or whoever can write the table could re-sign it.
+SIGILLO_AUDIT_KEY = env("SIGILLO_AUDIT_KEY")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)

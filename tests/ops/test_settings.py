@@ -14,6 +14,7 @@ PRODUCTION_ENV = {
     "DJANGO_ALLOWED_HOSTS": "sigillo.example.org",
     "DATABASE_URL": "sqlite:////tmp/sigillo-check.sqlite3",
     "SIGILLO_BIOMETRIC_KEYS": "q4yJQmYwVwXvVq5x0a4w3c7Vb8n2LJ2sS0JrXlq9xyE=",
+    "SIGILLO_AUDIT_KEY": "audit-" + "Vn3Lq8" * 8,
 }
 
 
@@ -61,6 +62,13 @@ def test_production_refuses_to_start_without_biometric_keys():
     result = run(["manage.py", "check"], env)
     assert result.returncode != 0
     assert "SIGILLO_BIOMETRIC_KEYS" in result.stderr
+
+
+def test_production_refuses_to_start_without_the_audit_key():
+    env = {key: value for key, value in PRODUCTION_ENV.items() if key != "SIGILLO_AUDIT_KEY"}
+    result = run(["manage.py", "check"], env)
+    assert result.returncode != 0
+    assert "SIGILLO_AUDIT_KEY" in result.stderr
 
 
 def test_the_output_scans_nsfw_settings_are_read_from_the_environment():
