@@ -3,14 +3,18 @@
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.forms import BaseInlineFormSet, ModelForm
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
 
 from accounts import services
 from accounts.forms import AdminSignInForm
-from accounts.models import User, UserRole
+from accounts.models import TOTPDevice, User, UserRole
 
 
 class UserRoleInline(admin.TabularInline):
@@ -55,5 +59,60 @@ class SigilloUserAdmin(UserAdmin):
             )
 
 
-# The admin's sign-in goes through the same lock-out as the web's and the API's (accounts/lockout.py).
+@admin.register(TOTPDevice)
+class TOTPDeviceAdmin(admin.ModelAdmin):
+    """Two-factor devices: seen, and deleted to let someone who lost theirs enrol again (audited)."""
+
+    list_display = ("user", "confirmed_at", "created_at")
+    fields = ("user", "confirmed_at", "created_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def delete_model(self, request: HttpRequest, obj: TOTPDevice) -> None:
+        self.delete_queryset(request, TOTPDevice.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        from moderation.audit import audit_record
+
+        with transaction.atomic():
+            for device in queryset.select_related("user"):
+                audit_record(actor=request.user, action="auth.otp_reset", target=device.user, data={})
+            queryset.delete()
+
+
+# The admin's sign-in goes through the same lock-out as the web's and the API's (accounts/lockout.py)
+# and the same second step (accounts/two_factor.py): the admin's own page, with the site's login view.
 admin.site.login_form = AdminSignInForm
+
+
+@never_cache
+def _admin_login(request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+    """AdminSite.login, with the two-step login view in place of Django's."""
+    from accounts.two_factor_views import TwoStepLoginView
+
+    site = admin.site
+    if request.method == "GET" and site.has_permission(request):
+        return HttpResponseRedirect(reverse("admin:index", current_app=site.name))
+    context = {
+        **site.each_context(request),
+        "title": "Log in",
+        "subtitle": None,
+        "app_path": request.get_full_path(),
+        "username": request.user.get_username(),
+    }
+    if REDIRECT_FIELD_NAME not in request.GET and REDIRECT_FIELD_NAME not in request.POST:
+        context[REDIRECT_FIELD_NAME] = reverse("admin:index", current_app=site.name)
+    context.update(extra_context or {})
+    request.current_app = site.name
+    view = TwoStepLoginView.as_view(
+        extra_context=context, authentication_form=AdminSignInForm, template_name="admin/login.html"
+    )
+    return view(request)
+
+
+admin.site.login = _admin_login

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from accounts import selectors, services
+from accounts import selectors, services, two_factor
 from accounts.access import HasRole
 from accounts.lockout import LOCKED_MESSAGE, login_locked
 from accounts.models import User
@@ -46,20 +46,51 @@ class TokenApi(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "auth"
 
-    @extend_schema(request=TokenInputSerializer, responses={200: TokenOutputSerializer})
+    @extend_schema(
+        request=TokenInputSerializer,
+        responses={200: TokenOutputSerializer},
+        description=(
+            "Exchange a username and password for a token. Moderators and administrators (and anyone "
+            "who enrolled an authenticator) must also send `otp`, the code of their authenticator app or "
+            "a recovery code: without it the answer is 400 (`otp_required` on `otp`), with a wrong or "
+            "reused one 400 (`otp_invalid`, counted towards the lock-out); one who has not enrolled yet "
+            "gets 403 and enrols on the web first. A locked account or address gets 429."
+        ),
+    )
     def post(self, request: Request) -> Response:
         serializer = TokenInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        if login_locked(serializer.validated_data["username"], request._request):
+        credentials = dict(serializer.validated_data)
+        otp = credentials.pop("otp")
+        if login_locked(credentials["username"], request._request):
             raise exceptions.Throttled(wait=settings.SIGILLO_LOGIN_LOCKOUT_SECONDS, detail=LOCKED_MESSAGE)
-        user = authenticate(request._request, **serializer.validated_data)
+        user = authenticate(request._request, **credentials)
         if user is None:
             raise exceptions.ValidationError(
                 {"non_field_errors": ["Unable to sign in with the username and password given."]},
                 code="invalid_credentials",
             )
+        if two_factor.second_factor_needed(user):
+            self._second_factor(user, otp, request)
         token, _ = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
+
+    @staticmethod
+    def _second_factor(user: User, otp: str, request: Request) -> None:
+        """Let the request through only with a right code (accounts/two_factor.py)."""
+        if two_factor.confirmed_device(user) is None:
+            raise exceptions.PermissionDenied(
+                "Moderators and administrators need two-factor sign-in: set up an authenticator at "
+                "/accounts/two-factor/setup/ (sign in on the web), then send its code as `otp`."
+            )
+        if not otp.strip():
+            raise exceptions.ValidationError(
+                {"otp": [exceptions.ErrorDetail("This account signs in with two-factor: send `otp`.", "otp_required")]}
+            )
+        if two_factor.second_factor_verify(user=user, code=otp, request=request._request) is None:
+            raise exceptions.ValidationError(
+                {"otp": [exceptions.ErrorDetail(two_factor.WRONG_CODE_MESSAGE, "otp_invalid")]}
+            )
 
 
 class MeApi(APIView):

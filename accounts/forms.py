@@ -71,3 +71,26 @@ class AdminSignInForm(AdminAuthenticationForm):
         if login_locked(self.data.get("username"), self.request):
             raise forms.ValidationError(LOCKED_MESSAGE, code="locked")
         return super().clean()
+
+
+class SecondFactorForm(forms.Form):
+    """The code that completes a sign-in: from the authenticator app, or a recovery code."""
+
+    code = forms.CharField(
+        label="Code",
+        max_length=64,
+        help_text="The 6-digit code your authenticator app shows now, or one of your recovery codes.",
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True, "spellcheck": "false"}),
+    )
+
+
+class TOTPConfirmForm(forms.Form):
+    """The first code of a newly added authenticator, which proves it holds the secret."""
+
+    code = forms.RegexField(
+        regex=r"^\s*\d{3}\s?\d{3}\s*$",
+        label="Code from your app",
+        max_length=16,
+        error_messages={"invalid": "Type the 6 digits your app shows."},
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
+    )

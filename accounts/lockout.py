@@ -5,7 +5,8 @@ per client address in the shared cache and refuses both after too many.
 An account locks for ``SIGILLO_LOGIN_LOCKOUT_SECONDS`` after ``SIGILLO_LOGIN_MAX_FAILURES``
 failed passwords (whoever tried them, from wherever); an address after
 ``SIGILLO_LOGIN_MAX_FAILURES_PER_ADDRESS`` failures (whichever accounts it tried). While locked,
-even the right password is refused. Each lock writes an audit row. The client address is the
+even the right password is refused. Wrong two-factor codes lock the same way, on their own count
+(:func:`second_factor_failed`). Each lock writes an audit row. The client address is the
 connection's, or, behind ``SIGILLO_TRUSTED_PROXIES`` reverse proxies, the one they saw: a
 client-chosen ``X-Forwarded-For`` is never believed beyond them.
 """
@@ -48,8 +49,9 @@ def login_locked(username: str | None, request: HttpRequest | None) -> bool:
     return bool(address and cache.get(_key("locked-address", address)))
 
 
-def _count_failure(kind: str, value: str, limit: int) -> bool:
-    """Count one failure; return True when this one reaches the limit (and locks)."""
+def _count_failure(kind: str, value: str, limit: int, *, locks: str | None = None) -> bool:
+    """Count one failure; return True when this one reaches the limit (and locks ``locks``, by
+    default ``kind``)."""
     window = settings.SIGILLO_LOGIN_LOCKOUT_SECONDS
     key = _key(kind, value)
     cache.add(key, 0, timeout=window)
@@ -59,12 +61,12 @@ def _count_failure(kind: str, value: str, limit: int) -> bool:
         cache.set(key, 1, timeout=window)
         failures = 1
     if failures >= limit:
-        cache.set(_key("locked-" + kind, value), True, timeout=window)
+        cache.set(_key("locked-" + (locks or kind), value), True, timeout=window)
         return True
     return False
 
 
-def _record_lock(kind: str, value: str, request: HttpRequest | None) -> None:
+def _record_lock(kind: str, value: str, request: HttpRequest | None, *, via: str = "password") -> None:
     from accounts.models import User
     from moderation.audit import audit_record
 
@@ -79,8 +81,27 @@ def _record_lock(kind: str, value: str, request: HttpRequest | None) -> None:
                 "username": value if kind == "user" else None,
                 "address": client_address(request),
                 "seconds": settings.SIGILLO_LOGIN_LOCKOUT_SECONDS,
+                "via": via,
             },
         )
+
+
+def second_factor_failed(username: str, request: HttpRequest | None) -> None:
+    """Count a wrong two-factor code (accounts/two_factor.py) against the account and the address.
+
+    Wrong codes lock the account as wrong passwords do, but on a count of their own that a right
+    password does not reset (else whoever knows the password could guess codes for ever): only a
+    right code does (:func:`second_factor_passed`).
+    """
+    if _count_failure("otp-user", username, settings.SIGILLO_LOGIN_MAX_FAILURES, locks="user"):
+        _record_lock("user", username, request, via="otp")
+    address = client_address(request)
+    if address and _count_failure("address", address, settings.SIGILLO_LOGIN_MAX_FAILURES_PER_ADDRESS):
+        _record_lock("address", address, request, via="otp")
+
+
+def second_factor_passed(username: str) -> None:
+    cache.delete(_key("otp-user", username))
 
 
 class LockoutBackend(ModelBackend):

@@ -56,3 +56,41 @@ class UserRole(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}:{self.role}"
+
+
+class TOTPDevice(models.Model):
+    """A user's authenticator (accounts/two_factor.py): the TOTP secret, encrypted at rest with the
+    biometric keys (consent/crypto.py), and the last time step a code was accepted for."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="totp_device")
+    #: The base32 secret, Fernet-encrypted (SIGILLO_BIOMETRIC_KEYS).
+    secret_encrypted = models.BinaryField()
+    #: Set once the user typed a code from their app: until then the device signs nobody in.
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    #: The step of the last code accepted: a code of this step or an earlier one is refused.
+    last_used_step = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "two-factor device"
+
+    def __str__(self) -> str:
+        return "%s (%s)" % (self.user_id, "confirmed" if self.confirmed_at else "not confirmed")
+
+    @property
+    def confirmed(self) -> bool:
+        return self.confirmed_at is not None
+
+
+class RecoveryCode(models.Model):
+    """A one-time code that stands in for the authenticator; only its SHA-256 is stored."""
+
+    device = models.ForeignKey(TOTPDevice, on_delete=models.CASCADE, related_name="recovery_codes")
+    code_hash = models.CharField(max_length=64)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=("device", "code_hash"), name="accounts_recoverycode_unique")]
+
+    def __str__(self) -> str:
+        return "%s:%s" % (self.device_id, "used" if self.used_at else "unused")

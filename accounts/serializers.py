@@ -28,6 +28,19 @@ class RegisterInputSerializer(serializers.Serializer):
 class TokenInputSerializer(serializers.Serializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=128, trim_whitespace=False)
+    otp = serializers.CharField(
+        max_length=64,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=(
+            "Two-factor code: required for moderators and administrators (and anyone who enrolled an "
+            "authenticator at /accounts/two-factor/setup/). The 6-digit code the authenticator app shows "
+            "now, or one of the account's one-time recovery codes. Missing: 400 with code `otp_required` "
+            "on this field; wrong or already used: 400 with `otp_invalid` (and it counts towards the "
+            "lock-out). A moderator who has not enrolled yet gets 403 `permission_denied`."
+        ),
+    )
 
 
 class TokenOutputSerializer(serializers.Serializer):

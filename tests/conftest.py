@@ -119,6 +119,57 @@ def face_thresholds(settings: Any) -> Iterator[Any]:
     clear_engine_cache()
 
 
+@pytest.fixture(autouse=True)
+def _force_login_passes_two_factor(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``client.force_login`` skips the login view, and with it the second step of a moderator's or
+    administrator's sign-in (accounts/two_factor.py): mark its session as having passed it, as the
+    step does. The tests of the step itself (tests/accounts/test_two_factor.py) sign in through the
+    real views instead."""
+    from django.test.client import ClientMixin
+
+    from accounts.two_factor import session_mark_verified
+
+    force_login = ClientMixin.force_login
+
+    def force_login_past_the_second_step(self: Any, user: Any, backend: str | None = None) -> None:
+        force_login(self, user, backend)
+        session = self.session
+        session_mark_verified(session, user)
+        session.save()
+
+    monkeypatch.setattr(ClientMixin, "force_login", force_login_past_the_second_step)
+
+
+def totp_enrol(user: Any) -> tuple[str, list[str]]:
+    """Give ``user`` a confirmed authenticator through the real services; return its secret and
+    recovery codes."""
+    from accounts import totp, two_factor
+
+    _, secret = two_factor.totp_enrolment_start(user=user)
+    codes = two_factor.totp_enrolment_confirm(user=user, code=totp.code_at(secret, totp.step_at()))
+    return secret, codes
+
+
+def totp_code(user: Any) -> str:
+    """Return a code the server accepts for ``user`` now: the current step's, or the next one's when
+    the current step was already used (the server accepts one step ahead)."""
+    from accounts import totp, two_factor
+    from accounts.models import TOTPDevice
+
+    device = TOTPDevice.objects.get(user=user)
+    return totp.code_at(two_factor.device_secret(device), max(totp.step_at(), device.last_used_step + 1))
+
+
+def totp_wrong_code(secret: str) -> str:
+    """Return a 6-digit code that is none of those the server could accept for ``secret`` in the
+    next two minutes."""
+    from accounts import totp
+
+    now = totp.step_at()
+    accepted = {totp.code_at(secret, step) for step in range(now - 2, now + 4)}
+    return next(code for code in ("%06d" % n for n in range(1000)) if code not in accepted)
+
+
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()
@@ -292,12 +343,23 @@ def page(chromium: Any, live_server: Any) -> Iterator[Any]:
 
 
 def sign_in(page: Any, username: str, password: str = PASSWORD) -> None:
-    """Sign in through the login page, as a person would."""
+    """Sign in through the login page, as a person would; a moderator or administrator types the
+    code of their authenticator too (given one first when they have none)."""
+    from accounts import two_factor
+    from accounts.models import User
+
+    user = User.objects.filter(username=username).first()
+    if user is not None and two_factor.two_factor_required(user) and two_factor.confirmed_device(user) is None:
+        totp_enrol(user)
     page.goto("/accounts/login/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
     page.click("form.stacked button[type=submit]")
     page.wait_for_load_state()
+    if page.url.split("?")[0].endswith("/accounts/two-factor/"):
+        page.fill("input[name=code]", totp_code(user))
+        page.click("[data-testid=two-factor-form] button[type=submit]")
+        page.wait_for_load_state()
 
 
 @pytest.fixture(scope="session", autouse=True)

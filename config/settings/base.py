@@ -52,6 +52,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Moderators and administrators reach nothing until their session passed the second step.
+    "accounts.middleware.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -122,6 +124,15 @@ SIGILLO_LOGIN_LOCKOUT_SECONDS = env.int("SIGILLO_LOGIN_LOCKOUT_SECONDS", default
 #: How many reverse proxies stand in front of the web processes (each appends to X-Forwarded-For);
 #: 0: the connection's address is the client's and X-Forwarded-For is ignored.
 SIGILLO_TRUSTED_PROXIES = env.int("SIGILLO_TRUSTED_PROXIES", default=0)
+#: Two-factor sign-in (accounts/two_factor.py): moderators and administrators (is_staff, superusers,
+#: the moderator and admin roles) must pass a TOTP code after their password, on the web, the admin
+#: and the API's token endpoint; until they enrol, every page sends them to enrol. Off, only those
+#: who chose to enrol are asked for a code.
+SIGILLO_TOTP_REQUIRED = env.bool("SIGILLO_TOTP_REQUIRED", default=True)
+#: The name authenticator apps show next to the account.
+SIGILLO_TOTP_ISSUER = env("SIGILLO_TOTP_ISSUER", default="Sigillo")
+#: Seconds between a right password and the code that completes the sign-in.
+SIGILLO_TOTP_PENDING_SECONDS = env.int("SIGILLO_TOTP_PENDING_SECONDS", default=300)
 
 #: The shared cache (throttles, lock-outs): Redis in production (SIGILLO_CACHE_URL=redis://...),
 #: the database on the embedded default (`manage.py createcachetable`, which `make run` runs).
@@ -270,7 +281,8 @@ SIGILLO_MIGRATE_DATABASE_URL = env("SIGILLO_MIGRATE_DATABASE_URL", default="")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        # A moderator's or administrator's session counts only once it passed the second step.
+        "accounts.authentication.TwoFactorSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -3,7 +3,8 @@
 import pytest
 
 from accounts.roles import Role
-from tests.conftest import sign_in
+from tests.conftest import sign_in, totp_code, totp_enrol, totp_wrong_code
+from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser, pytest.mark.once]
 
@@ -39,3 +40,23 @@ def test_wrong_password_shows_the_error(page, make_user):
 
     assert "Please enter a correct username and password" in page.locator("[role=alert]").inner_text()
     assert page.get_by_test_id("main-nav").get_by_role("link").count() == 0
+
+
+def test_moderator_types_the_code_of_their_app_after_the_password(page, make_user):
+    mona = make_user(Role.MODERATOR, username="mona")
+    secret, _ = totp_enrol(mona)
+    page.goto("/moderation/")
+    page.fill("input[name=username]", "mona")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form.stacked button[type=submit]")
+    page.wait_for_url("**/accounts/two-factor/")
+    assert page.get_by_test_id("main-nav").get_by_role("link").count() == 0  # not signed in yet
+
+    page.fill("input[name=code]", totp_wrong_code(secret))
+    page.click("[data-testid=two-factor-form] button[type=submit]")
+    assert "not right" in page.locator("[data-field=code]").inner_text()
+    page.fill("input[name=code]", totp_code(mona))
+    page.click("[data-testid=two-factor-form] button[type=submit]")
+
+    page.wait_for_url("**/moderation/")
+    assert page.locator("h1").inner_text() == "Moderation queue"
