@@ -8,6 +8,7 @@ underscores. Mentions are found case-insensitively, and never inside an e-mail a
 
 import re
 import unicodedata
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
@@ -59,11 +60,37 @@ def mentions_find(prompt: str) -> list[str]:
 
 
 def mentions_resolve(prompt: str) -> tuple[QuerySet[Likeness], list[str]]:
-    """Return the likenesses mentioned in ``prompt`` and the mentioned handles nobody has."""
+    """Return the likenesses mentioned in ``prompt`` and the mentioned handles nobody has.
+
+    Registry-wide, whoever asks: for measurements (bench/redteam.py) only. What a request
+    answers comes from ``mentions_resolve_for``.
+    """
     handles = mentions_find(prompt)
     likenesses = Likeness.objects.filter(handle__in=handles)
     known = {likeness.handle for likeness in likenesses}
     return likenesses, [handle for handle in handles if handle not in known]
+
+
+def mentions_resolve_for(prompt: str, *, asker: Any) -> tuple[list[Likeness], list[str]]:
+    """Return the likenesses mentioned in ``prompt`` that ``asker`` may know, and the other handles.
+
+    A handle whose person is a secret to ``asker`` (consent.access.likeness_ids_known_to) is
+    answered exactly as one nobody has: an "unavailable" handle either way, so that probing
+    handles tells nobody who is registered (issue 15).
+    """
+    from consent.access import likeness_ids_known_to
+
+    handles = mentions_find(prompt)
+    likenesses = list(Likeness.objects.filter(handle__in=handles))
+    known = likeness_ids_known_to(asker, [likeness.pk for likeness in likenesses])
+    available = [likeness for likeness in likenesses if str(likeness.pk) in known]
+    names = {likeness.handle for likeness in available}
+    return available, [handle for handle in handles if handle not in names]
+
+
+def mentions_unavailable_message(handles: list[str]) -> str:
+    """The one answer to handles nobody has and to handles of people the asker may not know."""
+    return "Nobody you may cast goes by %s." % ", ".join("@" + handle for handle in handles)
 
 
 def mentions_expand(prompt: str, names: dict[str, str]) -> str:

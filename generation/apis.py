@@ -61,11 +61,10 @@ class GenerationOutputSerializer(serializers.ModelSerializer):
         return {"step": generation.progress_step, "total": generation.progress_total}
 
     def get_decisions(self, generation: Generation) -> dict:
+        decisions = {"pre_generation": generation.pre_decision, "output": generation.output_decision}
         return {
-            "pre_generation": DecisionOutputSerializer(generation.pre_decision).data
-            if generation.pre_decision
-            else None,
-            "output": DecisionOutputSerializer(generation.output_decision).data if generation.output_decision else None,
+            stage: DecisionOutputSerializer(decision, context=self.context).data if decision else None
+            for stage, decision in decisions.items()
         }
 
     def get_output_url(self, generation: Generation) -> str | None:
@@ -98,14 +97,18 @@ class GenerationCreateApi(APIView):
             reference=MediaInput(name=upload.name or "reference", data=upload.read()) if upload else None,
             **{name: data[name] for name in ("backend", "steps", "width", "height", "frames")},
         )
-        return Response(GenerationOutputSerializer(generation).data, status=status.HTTP_202_ACCEPTED)
+        return Response(
+            GenerationOutputSerializer(generation, context={"viewer": request.user}).data,
+            status=status.HTTP_202_ACCEPTED,
+        )
 
 
 class GenerationDetailApi(APIView):
     @extend_schema(responses={200: GenerationOutputSerializer})
     def get(self, request: Request, generation_id: str) -> Response:
         generation_expire_waiting()
-        return Response(GenerationOutputSerializer(access_generation_by_id(request.user, generation_id)).data)
+        generation = access_generation_by_id(request.user, generation_id)
+        return Response(GenerationOutputSerializer(generation, context={"viewer": request.user}).data)
 
 
 class GenerationOutputApi(APIView):

@@ -6,10 +6,13 @@ from django.urls import reverse
 
 from accounts.access import role_required
 from accounts.roles import Role
+from consent.access import likeness_ids_known_to
+from consent.models import Likeness
 from generation.access import access_generation_by_id
 from generation.forms import GenerationForm
 from generation.models import Generation
 from generation.selectors import cameos_for, generations_for, released_generations_for
+from moderation.disclosure import decision_disclosed
 
 #: Statuses after which the page stops polling.
 FINAL_STATUSES = ("released", "blocked", "withheld", "failed", "in_review", "awaiting_consent")
@@ -42,13 +45,13 @@ def generation_detail(request: HttpRequest, generation_id: str) -> HttpResponse:
     reasons = []
     for decision in (generation.pre_decision, generation.output_decision):
         if decision is not None:
-            reasons.extend(reason for reason in decision.reasons if reason.get("verdict") != "allow")
-    from consent.models import Likeness
-
+            # Only the people the creator may know are named (moderation/disclosure.py).
+            disclosed, _media = decision_disclosed(request.user, reasons=decision.reasons, media=[])
+            reasons.extend(reason for reason in disclosed if reason.get("verdict") != "allow")
     context = {
         "generation": generation,
         "cameo_names": list(
-            Likeness.objects.filter(pk__in=generation.cameos)
+            Likeness.objects.filter(pk__in=likeness_ids_known_to(request.user, generation.cameos))
             .order_by("display_name")
             .values_list("display_name", flat=True)
         ),

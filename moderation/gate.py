@@ -30,6 +30,8 @@ logger = logging.getLogger(__name__)
 
 #: The most people one request may name as cameos (checks, generations, the studio's picker).
 MAX_CAMEOS = 10
+#: Said of a cameo id nobody has, and (moderation/disclosure.py) of one whose person the asker may not know.
+CAMEO_UNAVAILABLE_DETAIL = "No cameo with this id is available to this requester."
 
 
 @dataclass(frozen=True)
@@ -312,7 +314,7 @@ def _consent_stage(state: GateState) -> None:
         ):
             state.add(
                 ReasonCode.CAMEO_UNAVAILABLE,
-                "The requested cameo does not exist or was erased.",
+                CAMEO_UNAVAILABLE_DETAIL,
                 stage="consent",
                 likeness_id=likeness_id,
             )
@@ -432,16 +434,17 @@ def gate_open(
     """Store a request for the gate as a pending Decision (review until decided: never allow).
 
     ``@handle`` mentions in the prompt are cameos like those in ``cameos``, as in a generation
-    request: an integrator's check sees exactly what a generation sees. A handle nobody has
-    raises ValidationError (by field) before anything is stored.
+    request: an integrator's check sees exactly what a generation sees. A handle nobody has, or
+    one of a person the requester may not know, raises the same ValidationError (by field)
+    before anything is stored.
     """
     from django.core.exceptions import ValidationError
 
-    from consent.handles import mentions_resolve
+    from consent.handles import mentions_resolve_for, mentions_unavailable_message
 
-    mentioned, unknown = mentions_resolve(prompt)
+    mentioned, unknown = mentions_resolve_for(prompt, asker=requester)
     if unknown:
-        raise ValidationError({"prompt": ["Nobody is registered as %s." % ", ".join("@" + h for h in unknown)]})
+        raise ValidationError({"prompt": [mentions_unavailable_message(unknown)]})
     cameos = list(dict.fromkeys([*(str(cameo) for cameo in cameos or []), *(str(like.pk) for like in mentioned)]))
     return decision_open(kind=kind, requester=requester, prompt=prompt, use=use, cameos=cameos)
 

@@ -59,11 +59,12 @@ class CheckApi(APIView):
             media=[MediaInput(name=upload.name or "file", data=upload.read()) for upload in data["images"]],
             wait=wait.validated_data["wait"],
         )
+        body = DecisionOutputSerializer(decision, context={"viewer": request.user}).data
         if decision.state != Decision.State.PENDING:
-            return Response(DecisionOutputSerializer(decision).data)
+            return Response(body)
         url = reverse("api-decision", kwargs={"decision_id": decision.pk})
         return Response(
-            {**DecisionOutputSerializer(decision).data, "url": request.build_absolute_uri(url)},
+            {**body, "url": request.build_absolute_uri(url)},
             status=status.HTTP_202_ACCEPTED,
             headers={"Location": url},
         )
@@ -86,8 +87,8 @@ class ScanApi(APIView):
             use=serializer.validated_data["use"],
             media=[MediaInput(name=upload.name or "file", data=upload.read())],
         )
-        body = DecisionOutputSerializer(decision).data
-        faces = next((item["faces"] for item in decision.media if "faces" in item), [])
+        body = DecisionOutputSerializer(decision, context={"viewer": request.user}).data
+        faces = next((item["faces"] for item in body["media"] if "faces" in item), [])
         return Response(
             {
                 "faces": faces,
@@ -103,4 +104,6 @@ class DecisionApi(APIView):
         decision = get_object_or_404(Decision, pk=decision_id)
         if decision.requester_id != request.user.pk and not request.user.has_role(Role.MODERATOR):
             raise exceptions.NotFound()
-        return Response(DecisionOutputSerializer(decision_close_if_stale(decision)).data)
+        return Response(
+            DecisionOutputSerializer(decision_close_if_stale(decision), context={"viewer": request.user}).data
+        )

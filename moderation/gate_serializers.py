@@ -4,6 +4,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from consent.models import Use
+from moderation.disclosure import decision_disclosed
 from moderation.gate import MAX_CAMEOS
 from moderation.models import Decision
 
@@ -90,6 +91,15 @@ class DecisionOutputSerializer(serializers.ModelSerializer):
     def get_media(self, decision: Decision) -> list[dict]:
         """The files checked (and the faces found); the stored evidence is for moderators' pages only."""
         return [item for item in decision.media if "evidence" not in item]
+
+    def to_representation(self, decision: Decision) -> dict:
+        """Name to the reader (``context["viewer"]``; none: nobody in particular) only the registered
+        people they may know (moderation/disclosure.py)."""
+        data = super().to_representation(decision)
+        data["reasons"], data["media"] = decision_disclosed(
+            self.context.get("viewer"), reasons=data["reasons"] or [], media=data["media"]
+        )
+        return data
 
     def get_flag(self, decision: Decision) -> str | None:
         flag = decision.flags.order_by("-created_at").first()

@@ -108,13 +108,13 @@ def generation_request(
     ``checking`` (``generation_gate`` moves it on); inline, with the gate's outcome.
     """
     from consent import crypto
-    from consent.handles import mentions_expand, mentions_resolve
+    from consent.handles import mentions_expand, mentions_resolve_for, mentions_unavailable_message
 
     backend = backend or settings.SIGILLO_GENERATION_BACKEND
     errors = _request_shape(kind=kind, backend=backend, steps=steps, width=width, height=height, frames=frames)
-    mentioned, unknown = mentions_resolve(prompt)
+    mentioned, unknown = mentions_resolve_for(prompt, asker=requester)
     if unknown:
-        errors["prompt"] = ["Nobody is registered as %s." % ", ".join("@" + handle for handle in unknown)]
+        errors["prompt"] = [mentions_unavailable_message(unknown)]
     cameos = list(dict.fromkeys([*(str(cameo) for cameo in cameos), *(str(likeness.pk) for likeness in mentioned)]))
     if len(cameos) > MAX_CAMEOS:
         errors["cameos"] = ["At most %d people in one request." % MAX_CAMEOS]

@@ -85,9 +85,15 @@ def test_the_gate_blocks_a_cameo_of_a_suspended_likeness(api_client, moderator, 
     assert response.status_code == 200, response.content
     decision = response.json()
     assert decision["verdict"] == Verdict.BLOCK
+    # The note is for the person, and the suspension itself is not the creator's to know (issue 15):
+    # the creator reads what an id nobody has gets; the moderator reads why.
+    assert NOTE not in str(decision) and "suspend" not in str(decision)
+    assert [reason["code"] for reason in decision["reasons"]] == [ReasonCode.CAMEO_UNAVAILABLE]
+    api_client.force_authenticate(moderator)
+    decision = api_client.get("/api/v1/decisions/%s/" % decision["id"]).json()
     found = [reason for reason in decision["reasons"] if reason["code"] == ReasonCode.LIKENESS_SUSPENDED]
     assert found and found[0]["likeness_id"] == str(likeness.pk) and found[0]["verdict"] == Verdict.BLOCK
-    assert NOTE not in str(decision)  # the note is for the person, not for creators
+    assert NOTE not in str(decision)  # the note is for the person
     assert [r["likeness_id"] for r in decision["reasons"] if r["code"] == ReasonCode.CONSENT_ALLOWS] == []
 
 

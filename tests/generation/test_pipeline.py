@@ -91,9 +91,12 @@ def test_a_request_outside_the_audience_is_blocked_before_any_worker(api_client,
     ).json()
 
     assert body["status"] == Status.BLOCKED
-    assert [reason["code"] for reason in body["decisions"]["pre_generation"]["reasons"]] == [
-        ReasonCode.REQUESTER_NOT_IN_AUDIENCE
-    ]
+    # To the creator, Rose's id is one nobody has (issue 15); the moderator reads why.
+    decision = body["decisions"]["pre_generation"]
+    assert [reason["code"] for reason in decision["reasons"]] == [ReasonCode.CAMEO_UNAVAILABLE]
+    api_client.force_authenticate(registry.moderator)
+    decision = api_client.get("/api/v1/decisions/%s/" % decision["id"]).json()
+    assert [reason["code"] for reason in decision["reasons"]] == [ReasonCode.REQUESTER_NOT_IN_AUDIENCE]
     generation = Generation.objects.get(pk=body["id"])
     assert generation.started_at is None and generation.output_path == ""
 

@@ -99,13 +99,19 @@ def test_a_mention_is_a_cameo_and_the_model_sees_the_name(api_client, registry):
     assert generation.prompt == "@kit_harington walks on a windy beach"
 
 
-def test_a_mention_of_someone_whose_consent_does_not_cover_the_creator_is_blocked(api_client, registry):  # noqa: F811
+def test_a_mention_of_someone_whose_consent_does_not_cover_the_creator_is_refused_as_unknown(api_client, registry):  # noqa: F811
     api_client.force_authenticate(registry.creator)
 
-    body = post(api_client, {"prompt": "@rose_leslie reads a book", "kind": "image"}).json()
+    response = post(api_client, {"prompt": "@rose_leslie reads a book", "kind": "image"})
 
+    # Whether Rose is registered is not the creator's to learn (issue 15): as for a handle nobody has.
+    assert response.status_code == 400
+    assert field_errors(response)["prompt"] == ["Nobody you may cast goes by @rose_leslie."]
+    assert not Generation.objects.exists()
+    api_client.force_authenticate(registry.friend)  # in her audience: the consent is evaluated
+    body = post(api_client, {"prompt": "@rose_leslie reads a book", "kind": "image", "use": "commercial"}).json()
     assert body["status"] == Status.BLOCKED
-    assert ReasonCode.REQUESTER_NOT_IN_AUDIENCE in [r["code"] for r in body["decisions"]["pre_generation"]["reasons"]]
+    assert ReasonCode.USE_NOT_ALLOWED in [r["code"] for r in body["decisions"]["pre_generation"]["reasons"]]
 
 
 def test_an_unknown_mention_is_refused_and_nothing_is_stored(api_client, registry):  # noqa: F811
@@ -115,7 +121,7 @@ def test_an_unknown_mention_is_refused_and_nothing_is_stored(api_client, registr
     response = post(api_client, {"prompt": "@nobody_here and @kit_harington dance", "kind": "image"})
 
     assert response.status_code == 400
-    assert field_errors(response)["prompt"] == ["Nobody is registered as @nobody_here."]
+    assert field_errors(response)["prompt"] == ["Nobody you may cast goes by @nobody_here."]
     assert Generation.objects.count() == 0 and Decision.objects.count() == decisions
 
 

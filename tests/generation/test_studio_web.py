@@ -70,7 +70,7 @@ def test_bad_input_is_refused_with_errors_and_nothing_is_created(client, registr
     assert 'data-testid="error-reference"' in page and "not a readable image" in page
     assert "@nobody_at_all in a garden</textarea>" in page  # what was typed is kept
     response = client.post("/studio/", {"prompt": "@nobody_at_all in a garden", "kind": "image", "use": "personal"})
-    assert "Nobody is registered as @nobody_at_all." in response.content.decode()
+    assert "Nobody you may cast goes by @nobody_at_all." in response.content.decode()
     assert not Generation.objects.exists()
 
 

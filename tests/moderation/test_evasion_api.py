@@ -64,12 +64,12 @@ def test_a_handle_in_a_check_brings_the_persons_forbidden_topics(api_client, reg
 
 def test_a_handle_in_a_check_is_a_cameo_whose_consent_is_evaluated(api_client, registry):  # noqa: F811
     allowed = check(api_client, registry.creator, "@%s walking on a beach" % registry.kit.handle)
-    refused = check(api_client, registry.creator, "@%s walking on a beach" % registry.rose.handle)
+    refused = check(api_client, registry.friend, "@%s walking on a beach" % registry.rose.handle, use="commercial")
 
     assert allowed["verdict"] == "allow", allowed
     assert any(r["code"] == ReasonCode.CONSENT_ALLOWS for r in allowed["reasons"])
     assert refused["verdict"] == "block", refused
-    assert any(r["code"] == ReasonCode.REQUESTER_NOT_IN_AUDIENCE for r in refused["reasons"])
+    assert any(r["code"] == ReasonCode.USE_NOT_ALLOWED for r in refused["reasons"])
 
 
 def test_an_unknown_handle_in_a_check_is_a_clear_400_and_stores_nothing(api_client, registry):  # noqa: F811

@@ -34,6 +34,12 @@ def check(api_client, user, prompt="", use="personal", cameos=(), images=()):
     return response.json()
 
 
+def as_moderator(api_client, registry, decision):
+    """The Decision as a moderator reads it: whole (a creator reads only the people they may know)."""
+    api_client.force_authenticate(registry.moderator)
+    return api_client.get("/api/v1/decisions/%s/" % decision["id"]).json()
+
+
 def codes(decision):
     return [reason["code"] for reason in decision["reasons"]]
 
@@ -160,7 +166,9 @@ def test_a_cameo_is_allowed_only_for_the_audience_it_was_granted_to(api_client, 
     assert for_friend["verdict"] == Verdict.ALLOW
     assert reason(for_friend, ReasonCode.CONSENT_ALLOWS)["found_by"] == "cameo"
     assert for_stranger["verdict"] == Verdict.BLOCK
-    assert codes(for_stranger) == [ReasonCode.REQUESTER_NOT_IN_AUDIENCE]
+    # To a stranger, Rose's id is one nobody has (issue 15); the moderator reads why.
+    assert codes(for_stranger) == [ReasonCode.CAMEO_UNAVAILABLE]
+    assert codes(as_moderator(api_client, registry, for_stranger)) == [ReasonCode.REQUESTER_NOT_IN_AUDIENCE]
     assert other_use["verdict"] == Verdict.BLOCK and codes(other_use) == [ReasonCode.USE_NOT_ALLOWED]
 
 
@@ -184,7 +192,9 @@ def test_revoked_expired_and_not_yet_valid_consent_block(api_client, registry):
     ]
     services.consent_revoke(actor=registry.kit_owner, likeness=registry.kit)
     revoked = check(api_client, registry.creator, "a portrait", cameos=[registry.kit.pk])
-    assert codes(revoked) == [ReasonCode.CONSENT_REVOKED] and revoked["verdict"] == Verdict.BLOCK
+    # Revoked, Kit consents to nobody: to the creator he is no one (issue 15); the moderator reads why.
+    assert codes(revoked) == [ReasonCode.CAMEO_UNAVAILABLE] and revoked["verdict"] == Verdict.BLOCK
+    assert codes(as_moderator(api_client, registry, revoked)) == [ReasonCode.CONSENT_REVOKED]
 
 
 def test_per_use_approval_says_the_person_would_be_asked_and_asks_nobody(api_client, registry):
@@ -293,7 +303,8 @@ def test_a_disputed_cameo_grants_nothing(api_client, registry, make_user):
     assert disputed.status == "disputed"
 
     decision = check(api_client, registry.creator, "a portrait", cameos=[disputed.pk])
-    assert codes(decision) == [ReasonCode.LIKENESS_DISPUTED]
+    assert codes(decision) == [ReasonCode.CAMEO_UNAVAILABLE] and decision["verdict"] == Verdict.BLOCK
+    assert codes(as_moderator(api_client, registry, decision)) == [ReasonCode.LIKENESS_DISPUTED]
 
 
 def test_an_erased_name_stays_a_do_not_generate_entry(api_client, registry):
@@ -302,7 +313,10 @@ def test_an_erased_name_stays_a_do_not_generate_entry(api_client, registry):
     decision = check(api_client, registry.creator, "Rose Leslie walking in the Highlands")
 
     assert decision["verdict"] == Verdict.BLOCK
-    assert reason(decision, ReasonCode.DO_NOT_GENERATE)["likeness_id"] == str(registry.rose.pk)
+    # The creator typed the name; that she registered and erased is hers to tell (issue 15).
+    assert codes(decision) == [ReasonCode.REGISTERED_NAME, ReasonCode.NO_CONSENT]
+    seen = as_moderator(api_client, registry, decision)
+    assert reason(seen, ReasonCode.DO_NOT_GENERATE)["likeness_id"] == str(registry.rose.pk)
 
 
 def test_an_unverified_estate_blocks(api_client, registry, make_user):
@@ -318,8 +332,9 @@ def test_an_unverified_estate_blocks(api_client, registry, make_user):
 
     decision = check(api_client, registry.creator, "Alex Lacamoire conducting an orchestra")
 
-    assert reason(decision, ReasonCode.ESTATE_UNVERIFIED)["found_by"] == "name"
+    assert reason(decision, ReasonCode.NO_CONSENT)["found_by"] == "name"
     assert decision["verdict"] == Verdict.BLOCK
+    assert reason(as_moderator(api_client, registry, decision), ReasonCode.ESTATE_UNVERIFIED)["found_by"] == "name"
 
 
 def test_a_face_engine_that_cannot_run_fails_closed(api_client, registry, settings):
