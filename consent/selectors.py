@@ -6,7 +6,7 @@ from typing import Any
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from consent.access import is_moderator
-from consent.models import ConsentVersion, Likeness, LikenessPhoto
+from consent.models import ConsentVersion, EstateClaim, Likeness, LikenessPhoto
 
 #: ``likeness.consent_newest_first[0]`` is the consent in force, without a query per likeness.
 NEWEST_CONSENT_FIRST = Prefetch(
@@ -15,10 +15,15 @@ NEWEST_CONSENT_FIRST = Prefetch(
 
 
 def likeness_list_for(user: Any) -> QuerySet[Likeness]:
-    """The likenesses a user manages: their own and those of estates they represent."""
+    """The likenesses a user manages: their own and those of estates they represent (a claim a
+    moderator rejected represents nothing: ``consent.access.can_manage``)."""
+    represented = (
+        EstateClaim.objects.filter(representative=user)
+        .exclude(status=EstateClaim.Status.REJECTED)
+        .values("likeness_id")
+    )
     return (
-        Likeness.objects.filter(Q(owner=user) | Q(estate_claims__representative=user))
-        .distinct()
+        Likeness.objects.filter(Q(owner=user) | Q(pk__in=represented))
         .annotate(face_count=Count("faces", distinct=True))
         .prefetch_related(NEWEST_CONSENT_FIRST)
         .order_by("-created_at")

@@ -114,6 +114,17 @@ def dispute_transfer(*, moderator: User, flag: Flag, note: str) -> Likeness:
     if likeness.status in (LikenessStatus.PENDING_VERIFICATION, LikenessStatus.DISPUTED):
         likeness.status = LikenessStatus.ACTIVE
     likeness.save()
+    # The registrant's claims to represent the person's estate go with it: a claim still waiting (or
+    # one a moderator verified) would otherwise keep opening the likeness, its photos and its consent
+    # to them (consent.access.can_manage, can_act_for).
+    likeness.estate_claims.exclude(representative_id=verified.owner_id).exclude(
+        status=EstateClaim.Status.REJECTED
+    ).update(
+        status=EstateClaim.Status.REJECTED,
+        decided_by=moderator,
+        decided_at=timezone.now(),
+        note="The likeness was given to the person verified live.",
+    )
     number = (likeness.consent_versions.order_by("-number").values_list("number", flat=True).first() or 0) + 1
     ConsentVersion.objects.create(likeness=likeness, number=number, created_by=moderator)  # nobody, nothing
     _faces_enrolled(likeness)
