@@ -199,3 +199,59 @@ class ApiErrorMiddleware:
         if response.status_code < 500 and response.status_code not in _PLAIN_ERRORS:
             code, message = ApiErrorCode.INVALID, "The request could not be handled."
         return JsonResponse({"error": {"code": code.value, "message": message}}, status=response.status_code)
+
+
+#: What any operation may answer besides its own success, in the one error shape above.
+ERROR_STATUSES = {
+    "400": "The request is not valid; `fields` says which field and why.",
+    "401": "No credentials, or wrong ones.",
+    "403": "Signed in, but not allowed to do this.",
+    "404": "No such object, or not one you may see.",
+    "405": "The operation does not take this method.",
+    "413": "A file or the whole body is larger than Sigillo accepts.",
+    "415": "The body's content type is not one the operation reads.",
+    "429": "Too many requests; `Retry-After` says when to try again.",
+    "503": "A worker the operation needs did not answer in time (nothing was concluded).",
+}
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "fields": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "properties": {
+                                "code": {"type": "string"},
+                                "message": {"type": "string"},
+                                "path": {"type": "string"},
+                            },
+                        },
+                    },
+                },
+            },
+            "additionalProperties": True,  # per-photo or per-row reasons of a refusal
+        }
+    },
+}
+
+
+def error_responses_hook(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    """drf-spectacular postprocessing: document the error answers every operation may give."""
+    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            for status_code, description in ERROR_STATUSES.items():
+                responses.setdefault(status_code, {"description": description, "content": error})
+    return result

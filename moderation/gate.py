@@ -480,7 +480,15 @@ def gate_check(
     media = media or []
     if settings.SIGILLO_GATE_EXECUTION == "inline":
         return gate_run_closed(decision=decision, media=media)
-    result = gate_enqueue(decision, media)
+    try:
+        result = gate_enqueue(decision, media)
+    except Exception as error:  # the broker is down: the check cannot run, so it fails closed now
+        logger.warning("gate check %s could not be sent: %s", decision.pk, error)
+        return _fail_closed(
+            decision,
+            ReasonCode.GATE_TIMEOUT,
+            "The check could not be sent to a worker (%s); a person must look at this request." % type(error).__name__,
+        )
     if not wait:
         return decision
     try:
@@ -503,7 +511,12 @@ def gate_enqueue(decision: Decision, media: list[MediaInput]) -> Any:
     from moderation.tasks import gate_run_task
 
     paths = [(item.name, crypto.store_encrypted_file(item.data, folder="gate")) for item in media]
-    return gate_run_task.apply_async(kwargs={"decision_id": str(decision.pk), "media": paths}, queue="scanning")
+    try:
+        return gate_run_task.apply_async(kwargs={"decision_id": str(decision.pk), "media": paths}, queue="scanning")
+    except Exception:
+        for _, path in paths:  # no task will read them
+            crypto.delete_file(path)
+        raise
 
 
 def decision_close_if_stale(decision: Decision) -> Decision:

@@ -310,6 +310,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Every operation documents the error answers it may give, in the API's one error shape.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.api.error_responses_hook",
+    ],
     # One name for each choice set used by several serializers.
     "ENUM_NAME_OVERRIDES": {
         "UseEnum": "consent.models.Use",
