@@ -1,19 +1,36 @@
-"""Rate limits of the web pages that do costly work (the API's views use DRF's throttles directly).
+"""Rate limits of costly work: per user (DRF's ``ScopedRateThrottle``, one scope per kind of work)
+and per client address (``AddressRateThrottle``: every check, scan, generation and verify from one
+address, whoever signed in), both counted in the shared cache.
 
-``page_throttled(request, scope)`` counts a POST against the same rate and in the same shared cache
-as the API's ``ScopedRateThrottle`` of that scope (per user when signed in, per client address
-otherwise) and says how long to wait when the limit is reached.
+``COSTLY_THROTTLES`` is what an API view doing costly work lists; ``page_throttled(request, scope)``
+counts a web page's POST against the same two limits and says how long to wait when one is reached.
+The client address is ``REMOTE_ADDR``, or ``X-Forwarded-For`` as far as ``SIGILLO_TRUSTED_PROXIES``
+allows (DRF's ``NUM_PROXIES``).
 """
 
 from types import SimpleNamespace
 
 from django.http import HttpRequest
-from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.throttling import ScopedRateThrottle, SimpleRateThrottle
+
+
+class AddressRateThrottle(SimpleRateThrottle):
+    """All costly calls from one client address, signed in or not (``SIGILLO_ADDRESS_THROTTLE``):
+    many accounts made by one client share one limit."""
+
+    scope = "address"
+
+    def get_cache_key(self, request, view) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+COSTLY_THROTTLES = [ScopedRateThrottle, AddressRateThrottle]
 
 
 def page_throttled(request: HttpRequest, scope: str) -> int | None:
-    """Seconds to wait if this POST is over ``scope``'s rate, else None (and it is counted)."""
-    throttle = ScopedRateThrottle()
-    if throttle.allow_request(request, SimpleNamespace(throttle_scope=scope)):
-        return None
-    return max(1, round(throttle.wait() or 1))
+    """Seconds to wait if this POST is over ``scope``'s rate or its address's, else None (counted)."""
+    view = SimpleNamespace(throttle_scope=scope)
+    for throttle in (ScopedRateThrottle(), AddressRateThrottle()):
+        if not throttle.allow_request(request, view):
+            return max(1, round(throttle.wait() or 1))
+    return None

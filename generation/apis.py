@@ -6,11 +6,11 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts.access import HasRole
 from accounts.roles import Role
+from config.throttles import COSTLY_THROTTLES
 from consent.models import Use
 from generation.access import access_generation_by_id
 from generation.models import Generation
@@ -78,7 +78,7 @@ class GenerationCreateApi(APIView):
 
     permission_classes = [HasRole(Role.CREATOR)]
     parser_classes = [JSONParser, MultiPartParser, FormParser]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = COSTLY_THROTTLES
     throttle_scope = "generations"
 
     @extend_schema(request=GenerationInputSerializer, responses={202: GenerationOutputSerializer})

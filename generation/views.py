@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from accounts.access import role_required
 from accounts.roles import Role
+from config.throttles import page_throttled
 from consent.access import likeness_ids_known_to
 from consent.models import Likeness
 from generation.access import access_generation_by_id
@@ -22,7 +23,11 @@ FINAL_STATUSES = ("released", "blocked", "withheld", "failed", "in_review", "awa
 def studio(request: HttpRequest) -> HttpResponse:
     cameos = cameos_for(request.user)
     form = GenerationForm(request.POST or None, request.FILES or None, cameos=cameos)
-    if request.method == "POST":
+    wait = page_throttled(request, "generations") if request.method == "POST" else None
+    if wait is not None:
+        form.add_error(None, "Too many requests from here; try again in %d seconds." % wait)
+        status = 429
+    elif request.method == "POST":
         generation = form.save(requester=request.user) if form.is_valid() else None
         if generation is not None:
             return redirect("generation:generation_detail", generation_id=generation.pk)
@@ -36,7 +41,10 @@ def studio(request: HttpRequest) -> HttpResponse:
         "released": released_generations_for(request.user)[:50],
         "recent": generations_for(request.user)[:10],
     }
-    return render(request, "generation/studio.html", context, status=status)
+    response = render(request, "generation/studio.html", context, status=status)
+    if wait is not None:
+        response["Retry-After"] = str(wait)
+    return response
 
 
 @role_required(Role.CREATOR)

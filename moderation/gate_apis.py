@@ -7,11 +7,11 @@ from rest_framework import exceptions, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts.access import HasRole
 from accounts.roles import Role
+from config.throttles import COSTLY_THROTTLES
 from moderation.gate import MediaInput, decision_close_if_stale, gate_check
 from moderation.gate_serializers import (
     CheckInputSerializer,
@@ -30,7 +30,7 @@ class CheckApi(APIView):
 
     parser_classes = [JSONParser, MultiPartParser, FormParser]
     permission_classes = [HasRole(*GATE_ROLES)]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = COSTLY_THROTTLES
     throttle_scope = "checks"
 
     @extend_schema(
@@ -73,7 +73,7 @@ class CheckApi(APIView):
 class ScanApi(APIView):
     parser_classes = [MultiPartParser]
     permission_classes = [HasRole(*GATE_ROLES)]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = COSTLY_THROTTLES
     throttle_scope = "scans"
 
     @extend_schema(request=ScanInputSerializer, responses={200: ScanOutputSerializer})

@@ -296,6 +296,7 @@ REST_FRAMEWORK = {
         "scans": env("SIGILLO_SCAN_THROTTLE", default="60/min"),
         "generations": env("SIGILLO_GENERATION_THROTTLE", default="30/min"),
         "verify": env("SIGILLO_VERIFY_THROTTLE", default="30/min"),
+        "address": env("SIGILLO_ADDRESS_THROTTLE", default="600/min"),
     },
     # Only the addresses our own proxies add are believed (X-Forwarded-For is the client's to forge).
     "NUM_PROXIES": SIGILLO_TRUSTED_PROXIES,

@@ -8,6 +8,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from accounts.lockout import LOCKED_MESSAGE
 from accounts.roles import Role
 from config.api import ApiErrorCode
+from generation.models import Generation
 from moderation.models import AuditEvent, Decision
 from tests.factories import PASSWORD
 
@@ -103,6 +104,36 @@ def test_a_flood_of_checks_is_answered_429_and_stores_nothing(api_client, make_u
     other = make_user(Role.CREATOR)  # the limit is per user
     api_client.force_authenticate(other)
     assert api_client.post("/api/v1/checks/", {"prompt": "a lake"}, format="json").status_code == 200
+
+
+def test_many_accounts_from_one_address_share_the_address_limit(api_client, make_user, rates):
+    """Fresh accounts do not buy a flood: every check, scan, generation and verify from one address
+    counts against SIGILLO_ADDRESS_THROTTLE, whoever signed in."""
+    rates("address", "3/min")
+    first, second = make_user(Role.CREATOR), make_user(Role.CREATOR)
+
+    def check(user, **extra):
+        api_client.force_authenticate(user)
+        return api_client.post("/api/v1/checks/", {"prompt": "a lake"}, format="json", **extra).status_code
+
+    assert [check(first), check(first), check(second)] == [200, 200, 200]
+    refused = check(second)
+    assert refused == 429
+    assert Decision.objects.filter(requester=second).count() == 1
+    assert check(second, REMOTE_ADDR="198.51.100.7") == 200  # another address has its own count
+
+
+def test_a_flood_of_generations_from_the_studio_page_is_answered_429(client, make_user, rates):
+    rates("generations", "1/min")
+    creator = make_user(Role.CREATOR)
+    client.force_login(creator)
+    assert client.post("/studio/", {"prompt": "", "kind": "image", "use": "personal"}).status_code == 400
+
+    refused = client.post("/studio/", {"prompt": "a lake at dawn", "kind": "image", "use": "personal"})
+
+    assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
+    assert "Too many requests" in refused.content.decode()
+    assert not Generation.objects.exists()
 
 
 def test_the_public_verify_page_is_rate_limited(client, rates):
