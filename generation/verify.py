@@ -8,12 +8,14 @@ released generations' stored hashes; fine at this size, a BK-tree or a bit index
 
 import io
 import logging
+import time
 import uuid
 import warnings
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from PIL import Image
 
@@ -70,7 +72,7 @@ def _decode(data: bytes) -> tuple[str, list[Image.Image]]:
                 if max_pixels and probe.width * probe.height > max_pixels:
                     raise MediaUndecodable("the image is too large")
                 image = probe.convert("RGB")
-    except MediaUndecodable:
+    except (MediaUndecodable, SoftTimeLimitExceeded):
         raise
     except Exception:  # not a PNG or JPEG Pillow can read: try it as a video
         image_format = ""
@@ -82,10 +84,11 @@ def _decode(data: bytes) -> tuple[str, list[Image.Image]]:
     return "video/mp4", [frame.image for frame in frames]
 
 
-def _watermark(images: list[Image.Image]) -> str | None:
+def _watermark(images: list[Image.Image], deadline: float | None = None) -> str | None:
     from generation.provenance.watermark import watermark_read
 
     for image in images:
+        _in_time(deadline)
         try:
             reading = watermark_read(image)
         except ValueError:  # too small to carry the mark
@@ -156,16 +159,32 @@ def _receipts(generation: Generation) -> list[dict[str, Any]]:
     return rows
 
 
-def provenance_verify(*, name: str, data: bytes) -> VerifyResult:
+class OutOfTime(Exception):
+    """The verification passed its deadline (``SIGILLO_VERIFY_TIMEOUT`` in a worker)."""
+
+
+def _in_time(deadline: float | None) -> None:
+    # Celery's soft time limit is an exception raised wherever the worker happens to be, and a
+    # library that catches every exception (C2PA's stream callbacks) can swallow it: each stage
+    # checks the deadline as well.
+    if deadline is not None and time.monotonic() > deadline:
+        raise OutOfTime()
+
+
+def provenance_verify(*, name: str, data: bytes, deadline: float | None = None) -> VerifyResult:
     """Read the manifest, the watermark and the perceptual hash of ``data``; find its generation.
 
-    Raise ``MediaUndecodable`` for anything that is neither a PNG, a JPEG nor a video.
+    Raise ``MediaUndecodable`` for anything that is neither a PNG, a JPEG nor a video, and
+    ``OutOfTime`` once ``time.monotonic()`` passes ``deadline``.
     """
     from generation.provenance.c2pa_manifest import c2pa_read
 
     media_type, images = _decode(data)
+    _in_time(deadline)
     reading = c2pa_read(data=data, mime_type=media_type)
-    payload = _watermark(images)
+    _in_time(deadline)
+    payload = _watermark(images, deadline)
+    _in_time(deadline)
     methods: list[str] = []
     generation = _released(reading.generation_id) if reading.found and reading.valid else None
     if generation is not None:
@@ -217,13 +236,12 @@ class VerifyUnavailable(Exception):
 
 def verify_run(*, name: str, data: bytes) -> dict[str, Any]:
     """``provenance_verify`` as plain data (what a worker answers): the result, or why not."""
-    from celery.exceptions import SoftTimeLimitExceeded
-
+    deadline = time.monotonic() + settings.SIGILLO_VERIFY_TIMEOUT
     try:
-        return {"result": provenance_verify(name=name, data=data).as_dict()}
+        return {"result": provenance_verify(name=name, data=data, deadline=deadline).as_dict()}
     except MediaUndecodable as error:
         return {"undecodable": error.message}
-    except SoftTimeLimitExceeded:
+    except (SoftTimeLimitExceeded, OutOfTime):
         return {"timeout": True}
 
 

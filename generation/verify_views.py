@@ -9,10 +9,9 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from config.throttles import page_throttled
+from config.throttles import COSTLY_THROTTLES, page_throttled
 from generation.verify import VerifyUnavailable, provenance_verify_job
 from moderation.media import MediaUndecodable
 
@@ -31,10 +30,10 @@ class ProvenanceVerifyApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
     parser_classes = [MultiPartParser]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = COSTLY_THROTTLES
     throttle_scope = "verify"
 
-    @extend_schema(request=VerifyInputSerializer, responses={200: dict, 400: dict, 503: dict})
+    @extend_schema(request=VerifyInputSerializer, responses={200: dict})
     def post(self, request: Request) -> Response:
         serializer = VerifyInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -42,10 +41,10 @@ class ProvenanceVerifyApi(APIView):
         try:
             result = provenance_verify_job(name=upload.name or "file", data=upload.read())
         except MediaUndecodable as error:
-            body = {"code": UNDECODABLE, "detail": "Not an image or a video Sigillo can read: %s." % error.message}
-            return Response(body, status=status.HTTP_400_BAD_REQUEST)
+            message = "Not an image or a video Sigillo can read: %s." % error.message
+            return Response({"error": {"code": UNDECODABLE, "message": message}}, status=status.HTTP_400_BAD_REQUEST)
         except VerifyUnavailable:
-            body = {"code": UNAVAILABLE, "detail": UNAVAILABLE_MESSAGE}
+            body = {"error": {"code": UNAVAILABLE, "message": UNAVAILABLE_MESSAGE}}
             return Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE)
         return Response(result.as_dict())
 

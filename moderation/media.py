@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from PIL import Image
 
@@ -180,7 +181,7 @@ def sample_video_frames(
                     picks = picks[::2]
                     interval *= 2
                     next_time = start + interval * (int((seconds - start) / interval + 1e-6) + 1)
-        except MediaUndecodable:
+        except (MediaUndecodable, SoftTimeLimitExceeded):
             raise
         except Exception as error:
             raise MediaUndecodable("the video could not be decoded (%s)" % type(error).__name__) from None
@@ -233,7 +234,7 @@ def animation_frames(data: bytes, *, max_frames: int | None = None) -> list[Fram
                         rgb = rgb.resize(size, Image.Resampling.BILINEAR)
                     frames.append(Frame(image=rgb, index=index, time=round(elapsed, 3)))
                 elapsed += float(frame.info.get("duration") or 0) / 1000
-    except MediaUndecodable:
+    except (MediaUndecodable, SoftTimeLimitExceeded):
         raise
     except Exception as error:
         raise MediaUndecodable("the animated image could not be decoded (%s)" % type(error).__name__) from None
