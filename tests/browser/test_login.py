@@ -60,3 +60,21 @@ def test_moderator_types_the_code_of_their_app_after_the_password(page, make_use
 
     page.wait_for_url("**/moderation/")
     assert page.locator("h1").inner_text() == "Moderation queue"
+
+
+def test_the_forms_fit_a_phone(page, make_user):
+    """At 390 px nothing overflows sideways: the studio's form (whose model list has a long option)
+    and the two-factor enrolment a moderator meets after the password."""
+    page.set_viewport_size({"width": 390, "height": 900})
+    sign_in(page, make_user(Role.CREATOR).username)
+    page.goto("/studio/")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+    page.context.clear_cookies()
+    page.goto("/accounts/login/")
+    page.fill("input[name=username]", make_user(Role.MODERATOR).username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form.stacked button[type=submit]")
+    page.wait_for_load_state()
+    assert "/accounts/two-factor/setup/" in page.url
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
