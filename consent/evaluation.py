@@ -14,6 +14,7 @@ from typing import Any
 from django.utils import timezone
 
 from accounts.models import User
+from consent.access import audience_includes
 from consent.errors import ConsentReason
 from consent.models import (
     Audience,
@@ -98,18 +99,6 @@ def _status_reasons(likeness: Likeness) -> list[Reason]:
     return []
 
 
-def _in_audience(version: ConsentVersion, likeness: Likeness, requester: User) -> bool:
-    if likeness.owner_id is not None and requester.pk == likeness.owner_id:
-        return True
-    if version.audience == Audience.EVERYONE:
-        return True
-    if version.audience == Audience.VERIFIED_USERS:
-        return requester.is_verified
-    if version.audience == Audience.APPROVED_USERS:
-        return requester.pk in version.approved_users
-    return False
-
-
 def consent_evaluate(
     *,
     likeness: Likeness,
@@ -172,7 +161,7 @@ def _policy_reasons(
         reasons.append(Reason(ConsentReason.NOT_YET_VALID, "Consent starts on %s." % version.valid_from.isoformat()))
     if version.valid_until and at >= version.valid_until:
         reasons.append(Reason(ConsentReason.EXPIRED, "Consent ended on %s." % version.valid_until.isoformat()))
-    if not _in_audience(version, likeness, requester):
+    if not audience_includes(version, likeness, requester):
         reasons.append(
             Reason(
                 ConsentReason.REQUESTER_NOT_IN_AUDIENCE,

@@ -6,7 +6,8 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from consent.models import Audience, Likeness, LikenessStatus, Use
+from consent.access import audience_includes
+from consent.models import Likeness, LikenessStatus, Use
 from consent.selectors import NEWEST_CONSENT_FIRST
 from generation.models import Generation
 
@@ -37,18 +38,6 @@ class Cameo:
         return [str(USE_LABELS.get(use, use)) for use in self.uses]
 
 
-def _audience_covers(version: Any, likeness: Likeness, user: Any) -> bool:
-    if likeness.owner_id == user.pk:
-        return True
-    if version.audience == Audience.EVERYONE:
-        return True
-    if version.audience == Audience.VERIFIED_USERS:
-        return bool(user.is_verified)
-    if version.audience == Audience.APPROVED_USERS:
-        return user.pk in (version.approved_users or [])
-    return False
-
-
 def cameos_for(user: Any) -> list[Cameo]:
     """Active, unprotected likenesses with photos whose consent in force covers ``user`` for some use."""
     now = timezone.now()
@@ -72,7 +61,7 @@ def cameos_for(user: Any) -> list[Cameo]:
             continue
         if version.valid_until and version.valid_until <= now:
             continue
-        if not _audience_covers(version, likeness, user):
+        if not audience_includes(version, likeness, user):
             continue
         cameos.append(Cameo(likeness=likeness, uses=[use for use in Use.values if use in version.uses]))
     return cameos
