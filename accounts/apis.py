@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from accounts import selectors, services, two_factor
 from accounts.access import HasRole
+from accounts.authentication import token_predates_second_factor
 from accounts.lockout import LOCKED_MESSAGE, login_locked
 from accounts.models import User
 from accounts.roles import Role
@@ -72,7 +73,12 @@ class TokenApi(APIView):
             )
         if two_factor.second_factor_needed(user):
             self._second_factor(user, otp, request)
-        token, _ = Token.objects.get_or_create(user=user)
+        token = Token.objects.filter(user=user).first()
+        if token is not None and token_predates_second_factor(user, token):
+            token.delete()  # issued on a password alone: this one, asked for with a code, replaces it
+            token = None
+        if token is None:
+            token = Token.objects.create(user=user)
         return Response({"token": token.key})
 
     @staticmethod

@@ -280,7 +280,8 @@ SIGILLO_MIGRATE_DATABASE_URL = env("SIGILLO_MIGRATE_DATABASE_URL", default="")
 # Django REST framework and the OpenAPI schema.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # A token issued before the account's two-factor sign-in (when it has one) does not count.
+        "accounts.authentication.TwoFactorTokenAuthentication",
         # A moderator's or administrator's session counts only once it passed the second step.
         "accounts.authentication.TwoFactorSessionAuthentication",
     ],

@@ -1,7 +1,10 @@
 """Two-factor sign-in for moderators and administrators, through the real login views, the admin,
 the API's token endpoint and the pages behind them (accounts/two_factor.py)."""
 
+from datetime import timedelta
+
 import pytest
+from rest_framework.authtoken.models import Token
 
 from accounts import totp, two_factor
 from accounts.lockout import LOCKED_MESSAGE
@@ -14,6 +17,7 @@ from tests.factories import PASSWORD
 pytestmark = pytest.mark.django_db
 
 TOKEN_URL = "/api/v1/auth/token/"
+FLAGS_URL = "/api/v1/moderation/flags/"
 #: Pages only moderators or administrators may see, from several apps.
 STAFF_PAGES = ("/moderation/", "/likenesses/all/", "/accounts/users/", "/admin/")
 
@@ -99,6 +103,37 @@ def test_with_a_right_code_a_moderator_gets_a_token_that_works(api_client, moder
     assert response.status_code == 200
     api_client.credentials(HTTP_AUTHORIZATION="Token " + response.json()["token"])
     assert api_client.get("/api/v1/moderation/flags/").status_code == 200
+
+
+def test_a_token_issued_before_two_factor_is_refused_until_one_is_asked_for_with_a_code(api_client, make_user):
+    """A staff token issued on a password alone (before two-factor was turned on or enrolled) was a
+    way around the second step; it counts only once replaced by one asked for with a code."""
+    user = make_user(Role.MODERATOR, username="otto")
+    old = Token.objects.create(user=user)
+    api_client.credentials(HTTP_AUTHORIZATION="Token " + old.key)
+    assert api_client.get(FLAGS_URL).status_code == 401  # not enrolled yet
+
+    user.totp_secret, _ = totp_enrol(user)
+    confirmed_at = TOTPDevice.objects.get(user=user).confirmed_at
+    Token.objects.filter(pk=old.pk).update(created=confirmed_at - timedelta(seconds=1))
+    refused = api_client.get(FLAGS_URL)
+    assert refused.status_code == 401 and "issued without two-factor" in refused.json()["error"]["message"]
+
+    api_client.credentials()
+    fresh = token(api_client, user, otp=totp_code(user)).json()["token"]
+    assert fresh != old.key and not Token.objects.filter(key=old.key).exists()
+    api_client.credentials(HTTP_AUTHORIZATION="Token " + fresh)
+    assert api_client.get(FLAGS_URL).status_code == 200
+
+
+def test_resetting_an_authenticator_retires_the_tokens_issued_with_it(api_client, moderator):
+    fresh = token(api_client, moderator, otp=totp_code(moderator)).json()["token"]
+    api_client.credentials(HTTP_AUTHORIZATION="Token " + fresh)
+    assert api_client.get(FLAGS_URL).status_code == 200
+
+    TOTPDevice.objects.filter(user=moderator).delete()  # what the admin's reset does
+
+    assert api_client.get(FLAGS_URL).status_code == 401
 
 
 def test_a_wrong_code_keeps_the_moderator_out(client, moderator):

@@ -19,7 +19,7 @@ import requests
 from rest_framework.authtoken.models import Token
 
 from generation.models import Generation
-from tests.conftest import _database_url
+from tests.conftest import _database_url, totp_enrol
 from tests.generation.requests import reviewed_request
 from tests.moderation.conftest import registry  # noqa: F401 - the fixture
 
@@ -100,6 +100,7 @@ def test_with_redis_stopped_nothing_answers_500_and_every_job_finishes_once_it_i
     spawn("web", ["-c", SERVER], PORT=str(web_port))
     beat_schedule = str(tmp_path / "celerybeat-schedule")
     spawn("beat", ["-m", "celery", "-A", "config", "beat", "--schedule", beat_schedule, "--loglevel", "INFO"])
+    totp_enrol(registry.moderator)  # a moderator's token counts once issued after two-factor
     tokens = {user: Token.objects.create(user=user).key for user in (registry.moderator, registry.creator)}
 
     def call(user, method, path, **kwargs):
