@@ -28,11 +28,13 @@ ISSUED_BEFORE_SECOND_STEP_MESSAGE = (
 
 
 def token_predates_second_factor(user: Any, token: Any) -> bool:
-    """Whether ``token`` was issued before ``user``'s second step could have been asked for."""
-    if not two_factor.second_factor_needed(user):
-        return False
+    """Whether ``token`` was issued before ``user``'s second step could have been asked for: the
+    account needs one (``two_factor.second_factor_needed``, its device read once) and the token is
+    older than its confirmed device, or there is none yet."""
     device = two_factor.confirmed_device(user)
-    return device is None or token.created < device.confirmed_at
+    if device is None:
+        return two_factor.two_factor_required(user)
+    return token.created < device.confirmed_at
 
 
 class TwoFactorTokenAuthentication(TokenAuthentication):
